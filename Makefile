@@ -1,0 +1,106 @@
+# racewatch — plain Makefile.  `make`, `make test`, `make demo`; V=1 for the commands.
+# Everything is built under build/; the tracer is build/racewatch.
+
+CC      ?= cc
+O       := build
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter
+ifneq ($(CI)$(WERROR),)
+WARN    += -Werror
+endif
+
+# Libraries: pkg-config where the Debian package ships a .pc file; libdwarf
+# (20210528) and Zydis (4.0) do not, so they get their well-known paths.
+PKGS        := libelf libunwind-ptrace
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+DWARF_CFLAGS = $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf)
+DWARF_LIBS   = $(shell pkg-config --libs libdwarf 2>/dev/null || echo -ldwarf)
+ZYDIS_LIBS   = $(shell pkg-config --libs zydis 2>/dev/null || echo -lZydis)
+CURSES_CFLAGS= $(shell pkg-config --cflags ncursesw 2>/dev/null)
+CURSES_LIBS  = $(shell pkg-config --libs ncursesw 2>/dev/null)
+CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Itracer -Itracer/arch/x86 -Iinclude \
+             $(PKG_CFLAGS) $(DWARF_CFLAGS) $(CURSES_CFLAGS) $(EXTRA_CFLAGS)
+LIBS       = $(PKG_LIBS) $(DWARF_LIBS) $(ZYDIS_LIBS) $(CURSES_LIBS) -lm $(EXTRA_LIBS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ENGINE_SRC := $(filter-out tracer/main.c,$(wildcard tracer/*.c tracer/arch/x86/*.c))
+UI_SRC     := $(wildcard ui/*.c)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(O)/%.o)
+UI_OBJ     := $(UI_SRC:%.c=$(O)/%.o)
+MAIN_OBJ   := $(O)/tracer/main.o
+DEPFILES   := $(ENGINE_OBJ:.o=.d) $(UI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+
+# Every samples/DIR/NAME.c is built twice, -O1 and -O2, with -g.
+SAMPLE_SRC := $(wildcard samples/*/*.c)
+SAMPLE_BIN := $(foreach s,$(SAMPLE_SRC),$(O)/$(s:.c=)-O1 $(O)/$(s:.c=)-O2)
+SAMPLE_CFLAGS = -g -pthread -Wall -Wextra -Iinclude
+
+.PHONY: all deps test unit integration demo clean asan samples
+all: deps $(O)/racewatch samples
+
+deps:
+	$(Q)./scripts/deps.sh
+
+$(O)/racewatch: $(MAIN_OBJ) $(O)/libracewatch.a $(UI_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(MAIN_OBJ) $(UI_OBJ) $(O)/libracewatch.a $(LIBS)
+
+$(O)/libracewatch.a: $(ENGINE_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libracewatch.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libracewatch.a $(LIBS) $(CMOCKA_LIBS)
+
+samples: $(SAMPLE_BIN)
+
+$(O)/samples/%-O1: samples/%.c include/racewatch.h
+	@mkdir -p $(dir $@)
+	@echo "  CC -O1  $<"
+	$(Q)$(CC) -O1 $(SAMPLE_CFLAGS) -o $@ $<
+
+$(O)/samples/%-O2: samples/%.c include/racewatch.h
+	@mkdir -p $(dir $@)
+	@echo "  CC -O2  $<"
+	$(Q)$(CC) -O2 $(SAMPLE_CFLAGS) -o $@ $<
+
+unit: $(UNIT_BIN)
+
+# The test command CI runs.  Dependencies, build, unit tests, integration
+# tests; ends in one "N passed, N failed, N skipped" line.
+test: all unit
+	$(Q)O=$(O) ./tests/run.sh $(UNIT_BIN)
+
+# Run the tracer on the racy sample and show the report.
+demo: all
+	$(Q)./scripts/demo.sh $(O)
+
+# The tracer itself under AddressSanitizer + UBSan, then the integration tests.
+asan:
+	$(Q)$(MAKE) O=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    EXTRA_LIBS="-fsanitize=address,undefined" all unit
+	$(Q)O=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	    ./tests/run.sh build-asan/tests/unit/test_*
+
+clean:
+	rm -rf build build-asan
+
+-include $(DEPFILES)

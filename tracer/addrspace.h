@@ -1,0 +1,43 @@
+/*
+ * addrspace — the modules mapped into one traced process, each with its
+ * load bias, so a run-time pc or address can be turned into a module and a
+ * link-time address for struct symtab.  Built from /proc/PID/maps; modules
+ * are opened lazily the first time a pc falls into them.
+ */
+#ifndef RACEWATCH_ADDRSPACE_H
+#define RACEWATCH_ADDRSPACE_H
+
+#include <sys/types.h>
+#include "symbols.h"
+
+struct addrspace;
+
+/*
+ * Map the process pid.  exe_path is the executable (usually
+ * /proc/PID/exe); the main module is opened at once and errors (not ELF,
+ * unreadable) come back in err with NULL.  Precondition: the process has
+ * completed exec (its maps show the executable).
+ */
+struct addrspace *as_open(pid_t pid, const char *exe_path, char *err, size_t errlen);
+void as_close(struct addrspace *as);
+
+/* Re-read /proc/PID/maps (after dlopen, or when a pc is in no module). */
+void as_refresh(struct addrspace *as);
+
+/* The main executable and its load bias (0 for non-PIE). */
+struct symtab *as_exe(struct addrspace *as, uint64_t *bias);
+
+/*
+ * The module containing run-time address addr: sets *bias (run-time minus
+ * link-time) and returns its symtab, opening it if needed; refreshes the
+ * maps once if addr is in no known module.  NULL if none.
+ */
+struct symtab *as_module_at(struct addrspace *as, uint64_t addr, uint64_t *bias);
+
+/* Function containing run-time pc; *start is run-time.  NULL if unknown. */
+const char *as_func_at(struct addrspace *as, uint64_t pc, uint64_t *start, uint64_t *size);
+
+/* sym_frames_at() for a run-time pc; falls back to the ELF symbol name. */
+int as_frames_at(struct addrspace *as, uint64_t pc, struct sym_frame *out, int max);
+
+#endif

@@ -1,0 +1,617 @@
+#include "engine.h"
+#include "addrspace.h"
+#include "arm.h"
+#include "counters.h"
+#include "policy.h"
+#include "report.h"
+#include "sampler.h"
+#include "trap.h"
+#include "util.h"
+#include "watchset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HASH_SIZE 1024
+
+static struct {
+	const struct options *o;
+	const struct arm_backend *arm;
+	struct proc *procs;
+	struct thread *hash[HASH_SIZE];
+	int nthreads;		/* every traced thread of every process */
+	pid_t main_pid;		/* the program we launched */
+	int main_status;	/* its wait status, once it is gone */
+	int main_done;
+	int fatal;		/* set by a fatal error inside the loop */
+	int sigfd;
+	sigset_t orig_mask;
+} E;
+
+/* ---- threads and processes -------------------------------------------- */
+
+struct thread *thread_find(pid_t tid)
+{
+	for (struct thread *t = E.hash[(unsigned)tid % HASH_SIZE]; t; t = t->hnext)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+static struct thread *thread_new(struct proc *p, pid_t tid)
+{
+	struct thread *t = xcalloc(1, sizeof(*t));
+	unsigned h = (unsigned)tid % HASH_SIZE;
+
+	t->tid = tid;
+	t->proc = p;
+	for (int i = 0; i < HWBP_SLOTS; i++)
+		t->perf_fd[i] = -1;
+	t->hnext = E.hash[h];
+	E.hash[h] = t;
+	p->nthreads++;
+	E.nthreads++;
+	ctr_inc(CTR_THREADS_SEEN);
+	counters[CTR_THREADS_LIVE] = (uint64_t)E.nthreads;
+	return t;
+}
+
+/* t is gone (exited, killed, or replaced by exec): forget it. */
+static void thread_gone(struct thread *t)
+{
+	sampler_close(t, 0);
+	E.arm->forget(t);
+	for (struct thread **pp = &E.hash[(unsigned)t->tid % HASH_SIZE]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == t) {
+			*pp = t->hnext;
+			break;
+		}
+	}
+	t->proc->nthreads--;
+	E.nthreads--;
+	counters[CTR_THREADS_LIVE] = (uint64_t)E.nthreads;
+	free(t);
+}
+
+void thread_resume(struct thread *t, int sig)
+{
+	if (!(t->flags & TF_STOPPED))
+		return;
+	t->flags &= ~TF_STOPPED;
+	if (ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
+		rw_debug("PTRACE_CONT %d: %s", t->tid, strerror(errno));
+}
+
+int proc_read(struct proc *p, uint64_t addr, void *buf, size_t len)
+{
+	if (p->memfd < 0 || addr > (uint64_t)LLONG_MAX)
+		return -1;
+	return pread(p->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1;
+}
+
+static struct proc *proc_new(pid_t pid)
+{
+	struct proc *p = xcalloc(1, sizeof(*p));
+
+	p->pid = pid;
+	p->memfd = -1;
+	for (int i = 0; i < HWBP_SLOTS; i++)
+		p->slot_watch[i] = -1;
+	p->next = E.procs;
+	E.procs = p;
+	return p;
+}
+
+static struct proc *proc_find(pid_t pid)
+{
+	for (struct proc *p = E.procs; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/* Drop the symbols and memory handle of p (exec replaced them, or p ended). */
+static void proc_unload(struct proc *p)
+{
+	if (p->memfd >= 0)
+		close(p->memfd);
+	p->memfd = -1;
+	if (p->as)
+		as_close(p->as);
+	p->as = NULL;
+}
+
+static void proc_free(struct proc *p)
+{
+	for (struct proc **pp = &E.procs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	proc_unload(p);
+	free(p->watches);
+	free(p);
+}
+
+/* Arm t with its process's current layout if it does not carry it yet. */
+static void thread_arm(struct thread *t)
+{
+	char err[512];
+
+	if (!t->proc->exec_seen || ((t->flags & TF_ARMED) && t->armed_gen == t->proc->gen))
+		return;
+	if (E.arm->arm(t, err, sizeof(err)) < 0) {
+		rw_error("%s", err);
+		/* The first thread of a run is fatal: nothing would be watched. */
+		if (E.nthreads == 1)
+			E.fatal = 1;
+	}
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+/* exec replaced the image of t's process: reload symbols, re-resolve, re-arm. */
+static void on_exec(struct thread *t)
+{
+	struct proc *p = t->proc;
+	unsigned long former = 0;
+	char path[64], err[512];
+	int first = !p->exec_seen;
+
+	/* A non-leader thread that execs takes over the leader's tid. */
+	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &former);
+	if ((pid_t)former != t->tid) {
+		struct thread *old = thread_find((pid_t)former);
+
+		if (old)
+			thread_gone(old);
+	}
+	/* Every other thread died in the exec. */
+	for (int h = 0; h < HASH_SIZE; h++)
+		for (struct thread *o = E.hash[h], *n; o; o = n) {
+			n = o->hnext;
+			if (o->proc == p && o != t)
+				thread_gone(o);
+		}
+	E.arm->forget(t);	/* exec removed our events / cleared the registers */
+	trap_cache_flush();
+	proc_unload(p);
+	ctr_inc(CTR_EXECS);
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	p->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	p->as = as_open(p->pid, path, err, sizeof(err));
+	if (!p->as) {
+		if (first && E.o->nwatch) {
+			rw_error("%s", err);
+			E.fatal = 1;
+			return;
+		}
+		rw_debug("no symbols after exec: %s", err);
+	}
+	p->exec_seen = 1;
+	if (watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err)) < 0) {
+		if (first) {
+			rw_error("%s", err);
+			E.fatal = 1;
+			return;
+		}
+		rw_warn("after exec: %s; not watching it in this image", err);
+	}
+	thread_arm(t);
+	thread_resume(t, 0);
+}
+
+/* Build the race record for w's access and acc and submit it. */
+static void judge_pair(struct thread *t, struct window *w, const struct access *acc)
+{
+	struct proc *p = t->proc;
+	enum value_change vc = VALUE_UNKNOWN;
+	uint8_t now[sizeof(w->before)];
+	enum verdict v;
+	struct race r;
+
+	ctr_inc(CTR_CONCURRENT);
+	/* Both threads are stopped: what the later access found is still there. */
+	if (w->vlen && proc_read(p, w->acc.addr, now, w->vlen) == 0)
+		vc = memcmp(now, w->before, w->vlen) ? VALUE_CHANGED : VALUE_SAME;
+	/*
+	 * The window's own write happened before we read "before", so only a
+	 * write by the trapping thread can be judged by the value.
+	 */
+	if (!access_is_write(acc))
+		vc = VALUE_UNKNOWN;
+	if (access_is_write(acc))
+		w->explained = 1;
+
+	v = policy_judge(&w->acc, acc, vc, E.o->strict, NULL);
+	if (v == VERDICT_NONE) {
+		ctr_inc(vc == VALUE_SAME ? CTR_UNCHANGED : CTR_NOT_RACES);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.kind = v == VERDICT_ASSERT ? RACE_ASSERT : RACE_DATA;
+	r.pid = p->pid;
+	r.a = w->acc;
+	r.b = *acc;
+	snprintf(r.var, sizeof(r.var), "%s", p->watches[acc->watch].t.name);
+	if (vc == VALUE_CHANGED && w->vlen <= 8) {
+		r.value_known = 1;
+		r.vsize = w->vlen;
+		r.old_val = sampler_value(w->before, w->vlen);
+		r.new_val = sampler_value(now, w->vlen);
+	}
+	report_submit(&r, p->as);
+}
+
+/* t stopped on one of our watchpoints, in slot. */
+static void on_trap(struct thread *t, int slot)
+{
+	struct window *match[8];
+	struct access acc;
+	int n;
+
+	ctr_inc(CTR_TRAPS);
+	if (trap_decode(t, slot, &acc) < 0) {
+		ctr_inc(CTR_TRAPS_STALE);
+		thread_resume(t, 0);
+		return;
+	}
+	n = sampler_match(t->proc, &acc, match, (int)ARRAY_SIZE(match));
+	for (int i = 0; i < n; i++)
+		judge_pair(t, match[i], &acc);
+	if (n == 0 && sampler_want(t->proc)) {
+		sampler_open(t, &acc);	/* t stays stopped until the window closes */
+		return;
+	}
+	thread_resume(t, 0);
+}
+
+/* Signal-delivery stop: ours (a watchpoint trap) or the program's own. */
+static void on_signal(struct thread *t, int sig)
+{
+	siginfo_t si;
+	int slot;
+
+	if (sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0) {
+		slot = E.arm->trap_slot(t, &si);
+		if (slot >= 0) {
+			on_trap(t, slot);
+			return;
+		}
+		if (slot == TRAP_STALE) {
+			ctr_inc(CTR_TRAPS_STALE);
+			thread_resume(t, 0);
+			return;
+		}
+		ctr_inc(CTR_FOREIGN_SIGTRAPS);
+	} else {
+		ctr_inc(CTR_SIGNALS_PASSED);
+	}
+	thread_resume(t, sig);	/* exactly what the program would have got */
+}
+
+/* PTRACE_EVENT_STOP: a group-stop, or a new thread's first stop. */
+static void on_event_stop(struct thread *t, int sig)
+{
+	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+		/* Group-stop: stay stopped as the program would, but keep reporting. */
+		t->flags |= TF_GROUP_STOP;
+		t->flags &= ~TF_STOPPED;
+		ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
+		return;
+	}
+	t->flags &= ~TF_GROUP_STOP;
+	thread_resume(t, 0);
+}
+
+/* A thread we do not know stopped: a new thread whose first stop won the race
+ * with its creator's clone event. */
+static struct thread *adopt(pid_t tid)
+{
+	char path[64], line[256];
+	pid_t tgid = 0;
+	struct proc *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Tgid: %d", &tgid) == 1)
+				break;
+		fclose(f);
+	}
+	p = proc_find(tgid);
+	if (!p) {
+		rw_debug("stop of unknown thread %d (tgid %d): detaching", tid, tgid);
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		return NULL;
+	}
+	return thread_new(p, tid);
+}
+
+static void on_clone(struct thread *t, int event)
+{
+	unsigned long child = 0;
+
+	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &child);
+	if (event == PTRACE_EVENT_CLONE && child && !thread_find((pid_t)child))
+		thread_new(t->proc, (pid_t)child);
+	thread_resume(t, 0);
+}
+
+static void on_exit_status(pid_t tid, int status)
+{
+	struct thread *t = thread_find(tid);
+	struct proc *p = t ? t->proc : NULL;
+
+	if (tid == E.main_pid) {
+		E.main_status = status;
+		E.main_done = 1;
+	}
+	if (!t)
+		return;
+	thread_gone(t);
+	if (p->nthreads == 0 && tid == p->pid)
+		proc_free(p);
+}
+
+static void dispatch(pid_t tid, int status)
+{
+	struct thread *t;
+	int sig, event;
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		on_exit_status(tid, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	t = thread_find(tid);
+	if (!t && !(t = adopt(tid)))
+		return;
+	t->flags |= TF_STOPPED;
+	thread_arm(t);	/* every stop of a thread that lacks the layout arms it */
+
+	sig = WSTOPSIG(status);
+	event = (unsigned)status >> 16;
+	switch (event) {
+	case 0:
+		on_signal(t, sig);
+		break;
+	case PTRACE_EVENT_STOP:
+		on_event_stop(t, sig);
+		break;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		on_clone(t, event);
+		break;
+	case PTRACE_EVENT_EXEC:
+		on_exec(t);
+		break;
+	default:
+		thread_resume(t, 0);
+		break;
+	}
+}
+
+/* ---- the tracer's own signals ------------------------------------------- */
+
+static void on_tracer_signal(const struct signalfd_siginfo *si)
+{
+	if (si->ssi_signo == SIGCHLD)
+		return;
+	/*
+	 * A signal the terminal sent (Ctrl-C, Ctrl-\, hangup) reached the
+	 * program too, since it shares our process group: let it decide.  One
+	 * sent to racewatch alone by kill(1) is passed on, as a transparent
+	 * wrapper would.
+	 */
+	if (si->ssi_code == SI_USER || si->ssi_code == SI_QUEUE)
+		kill(E.main_pid, (int)si->ssi_signo);
+}
+
+/* ---- launch ------------------------------------------------------------- */
+
+/* PATH lookup as execvp does, for a clear error before anything starts. */
+static int check_program(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	int seen = 0;
+
+	if (strchr(prog, '/')) {
+		if (access(prog, F_OK) < 0) {
+			rw_error("%s: %s", prog, strerror(errno));
+			return 127;
+		}
+		if (access(prog, X_OK) < 0) {
+			rw_error("%s: %s", prog, strerror(errno));
+			return 126;
+		}
+		return 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		struct stat st;
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? path : ".", prog);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return 0;
+			seen = 1;
+		}
+		path += n + (path[n] == ':');
+	}
+	rw_error("%s: %s", prog, seen ? "permission denied" : "command not found");
+	return seen ? 126 : 127;
+}
+
+static pid_t launch(char **argv)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		rw_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &E.orig_mask, NULL);
+		/* Wait for the tracer to seize us; exec is then the first event. */
+		raise(SIGSTOP);
+		execvp(argv[0], argv);
+		fprintf(stderr, "racewatch: %s: %s\n", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	if (waitpid(pid, &status, WSTOPPED) != pid || !WIFSTOPPED(status)) {
+		rw_error("the program did not start");
+		return -1;
+	}
+	if (ptrace(PTRACE_SEIZE, pid, NULL,
+		   (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)) < 0) {
+		int e = errno;
+
+		rw_error("cannot trace the program: ptrace: %s%s", strerror(e),
+			 e == EPERM ? " (needs CAP_SYS_PTRACE here, or a lower /proc/sys/kernel/yama/ptrace_scope)" : "");
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	kill(pid, SIGCONT);
+	return pid;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static int setup_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &E.orig_mask) < 0)
+		return -1;
+	E.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return E.sigfd;
+}
+
+/* Give each thread as many perf fds as slots: lift the soft fd limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void drain_waits(void)
+{
+	int status;
+	pid_t tid;
+
+	while ((tid = waitpid(-1, &status, __WALL | WNOHANG)) > 0) {
+		dispatch(tid, status);
+		if (E.fatal)
+			return;
+	}
+}
+
+static void loop(void)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = E.sigfd, .events = POLLIN },
+		{ .fd = sampler_fd(), .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+
+	drain_waits();
+	while (E.nthreads > 0 && !E.fatal) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rw_error("poll: %s", strerror(errno));
+			E.fatal = 1;
+			break;
+		}
+		if (pfd[1].revents & POLLIN)
+			sampler_expire();	/* resumes the owners of expired windows */
+		while (read(E.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			on_tracer_signal(&si);
+		drain_waits();
+	}
+}
+
+/* Fatal error mid-run: the program we launched must not outlive us traced. */
+static void kill_launched(void)
+{
+	int status;
+
+	sampler_close_all();
+	kill(E.main_pid, SIGKILL);
+	while (waitpid(-1, &status, __WALL) > 0)
+		;
+}
+
+int engine_run(const struct options *o)
+{
+	int rc;
+
+	E.o = o;
+	E.arm = o->backend == BACKEND_PTRACE ? &arm_ptrace : &arm_perf;
+	rand_seed(o->seed ? o->seed : (now_ns() ^ ((uint64_t)getpid() << 32)));
+	if (watchset_check_syntax(o->watch, o->nwatch) < 0)
+		return 2;
+	if ((rc = check_program(o->argv[0])) != 0)
+		return rc;
+	raise_fd_limit();
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);	/* windows close on time */
+	if (setup_signals() < 0 || sampler_init(o) < 0) {
+		rw_error("cannot set up the event loop: %s", strerror(errno));
+		return 2;
+	}
+
+	E.main_pid = launch(o->argv);
+	if (E.main_pid < 0)
+		return 2;
+	thread_new(proc_new(E.main_pid), E.main_pid);
+
+	loop();
+	if (E.fatal) {
+		kill_launched();
+		return 2;
+	}
+	if (o->stats)
+		counters_print(stderr);
+	if (report_count() > 0)
+		return o->exitcode;
+	if (!E.main_done)
+		return 2;
+	if (WIFSIGNALED(E.main_status))
+		return 128 + WTERMSIG(E.main_status);
+	return WEXITSTATUS(E.main_status);
+}

@@ -1,0 +1,181 @@
+#include "options.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+"usage: racewatch run    [OPTIONS] -- PROG [ARGS...]\n"
+"       racewatch attach [OPTIONS] PID\n"
+"       racewatch probe\n"
+"\n"
+"  -w, --watch EXPR     watch NAME, NAME.member, NAME[i], func::NAME or 0xADDR:LEN\n"
+"                       (repeatable)\n"
+"      --strict         the strict (RCU) rule set\n"
+"      --delay USEC     maximum stall per sampled access (default 200, min 50)\n"
+"      --sample N       stall on about 1 in N watched accesses (default 1)\n"
+"      --backend KIND   perf (default) or ptrace: how watchpoints are armed\n"
+"      --exitcode N     exit status of run when a race was reported (default 66)\n"
+"      --follow-fork    trace forked children too\n"
+"      --stats          print counters at exit\n"
+"      --seed N         seed for the sampler's random choices\n"
+"  -v, --verbose        trace what the engine does\n"
+"  -h, --help           this text\n";
+
+enum {
+	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
+	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK,
+};
+
+static const struct option longopts[] = {
+	{ "watch",       required_argument, NULL, 'w' },
+	{ "strict",      no_argument,       NULL, OPT_STRICT },
+	{ "delay",       required_argument, NULL, OPT_DELAY },
+	{ "sample",      required_argument, NULL, OPT_SAMPLE },
+	{ "backend",     required_argument, NULL, OPT_BACKEND },
+	{ "exitcode",    required_argument, NULL, OPT_EXITCODE },
+	{ "follow-fork", no_argument,       NULL, OPT_FOLLOW_FORK },
+	{ "stats",       no_argument,       NULL, OPT_STATS },
+	{ "seed",        required_argument, NULL, OPT_SEED },
+	{ "verbose",     no_argument,       NULL, 'v' },
+	{ "help",        no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int number(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	if (parse_u64(arg, out) || *out < lo || *out > hi) {
+		rw_error("%s: expected a number from %llu to %llu, got '%s'", opt,
+			 (unsigned long long)lo, (unsigned long long)hi, arg);
+		return -1;
+	}
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o, int *exit_status)
+{
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->delay_us = 200;
+	o->sample = 1;
+	o->exitcode = 66;
+	o->backend = BACKEND_PERF;
+	*exit_status = 2;
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return -1;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage_text, stdout);
+		*exit_status = 0;
+		return -1;
+	}
+	if (!strcmp(argv[1], "run"))
+		o->cmd = CMD_RUN;
+	else if (!strcmp(argv[1], "attach"))
+		o->cmd = CMD_ATTACH;
+	else if (!strcmp(argv[1], "probe"))
+		o->cmd = CMD_PROBE;
+	else {
+		rw_error("unknown command '%s' (expected run, attach or probe; see racewatch --help)", argv[1]);
+		return -1;
+	}
+
+	argc--;
+	argv++;
+	optind = 1;
+	opterr = 0;
+	/* '+': stop at the program name so its own options stay its own. */
+	while ((c = getopt_long(argc, argv, "+:w:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			o->watch = xrealloc(o->watch, sizeof(char *) * (size_t)(o->nwatch + 1));
+			o->watch[o->nwatch++] = optarg;
+			break;
+		case OPT_STRICT:
+			o->strict = 1;
+			break;
+		case OPT_DELAY:
+			if (number("--delay", optarg, DELAY_MIN_US, DELAY_MAX_US, &v)) {
+				if (parse_u64(optarg, &v) == 0 && v < DELAY_MIN_US)
+					rw_error("--delay: stalls under %d us cannot be honoured "
+						 "(timer overshoot is ~10-20 us)", DELAY_MIN_US);
+				return -1;
+			}
+			o->delay_us = (unsigned)v;
+			break;
+		case OPT_SAMPLE:
+			if (number("--sample", optarg, 1, 1000000000, &v))
+				return -1;
+			o->sample = (unsigned)v;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "perf"))
+				o->backend = BACKEND_PERF;
+			else if (!strcmp(optarg, "ptrace"))
+				o->backend = BACKEND_PTRACE;
+			else {
+				rw_error("--backend: expected perf or ptrace, got '%s'", optarg);
+				return -1;
+			}
+			break;
+		case OPT_EXITCODE:
+			if (number("--exitcode", optarg, 0, 255, &v))
+				return -1;
+			o->exitcode = (int)v;
+			break;
+		case OPT_FOLLOW_FORK:
+			o->follow_fork = 1;
+			break;
+		case OPT_STATS:
+			o->stats = 1;
+			break;
+		case OPT_SEED:
+			if (number("--seed", optarg, 0, UINT64_MAX, &v))
+				return -1;
+			o->seed = v;
+			break;
+		case 'v':
+			rw_verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			*exit_status = 0;
+			return -1;
+		case ':':
+			rw_error("option '%s' needs an argument", argv[optind - 1]);
+			return -1;
+		default:
+			rw_error("unknown option '%s' (see racewatch --help)", argv[optind - 1]);
+			return -1;
+		}
+	}
+
+	switch (o->cmd) {
+	case CMD_RUN:
+		if (optind >= argc) {
+			rw_error("run: no program given (racewatch run [OPTIONS] -- PROG [ARGS...])");
+			return -1;
+		}
+		o->argv = argv + optind;
+		break;
+	case CMD_ATTACH:
+		if (optind != argc - 1 || parse_u64(argv[optind], &v) || v == 0 || v > 0x3fffffff) {
+			rw_error("attach: expected one process id (racewatch attach [OPTIONS] PID)");
+			return -1;
+		}
+		o->pid = (pid_t)v;
+		break;
+	case CMD_PROBE:
+		if (optind != argc) {
+			rw_error("probe takes no arguments");
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}

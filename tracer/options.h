@@ -1,0 +1,36 @@
+/* options — the command line, parsed once into struct options. */
+#ifndef RACEWATCH_OPTIONS_H
+#define RACEWATCH_OPTIONS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE };
+enum backend_kind { BACKEND_PERF, BACKEND_PTRACE };
+
+#define DELAY_MIN_US 50		/* a timerfd hold overshoots by ~10-20 us; less means nothing */
+#define DELAY_MAX_US 1000000
+
+struct options {
+	enum rw_command cmd;
+	char **watch;		/* -w EXPR, in order */
+	int nwatch;
+	int strict;		/* --strict: the RCU rule set */
+	unsigned delay_us;	/* --delay: maximum stall */
+	unsigned sample;	/* --sample N: stall on ~1 in N accesses */
+	int exitcode;		/* --exitcode: status of run when a race was reported */
+	enum backend_kind backend;
+	int stats;		/* --stats */
+	uint64_t seed;		/* --seed, 0 = from time and pid */
+	int follow_fork;	/* --follow-fork */
+	pid_t pid;		/* attach */
+	char **argv;		/* run: PROG ARGS..., NULL-terminated */
+};
+
+/*
+ * Parse argv into *o.  Returns 0, or prints a one-line error / the usage and
+ * returns the exit status to use (2 for bad usage, 0 for --help).
+ */
+int options_parse(int argc, char **argv, struct options *o, int *exit_status);
+
+#endif

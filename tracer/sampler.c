@@ -1,0 +1,183 @@
+#include "sampler.h"
+#include "counters.h"
+#include "hwbp.h"
+#include "options.h"
+#include "policy.h"
+#include "report.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+static struct window *windows;
+static int timer_fd = -1;
+static const struct options *opts;
+
+int sampler_init(const struct options *o)
+{
+	opts = o;
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	return timer_fd;
+}
+
+int sampler_fd(void)
+{
+	return timer_fd;
+}
+
+uint64_t sampler_value(const uint8_t *b, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n > 8 ? 8 : n; i-- > 0;)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+/* Arm the timerfd for the earliest deadline, or disarm it. */
+static void rearm_timer(void)
+{
+	struct itimerspec its;
+	uint64_t first = 0;
+
+	for (struct window *w = windows; w; w = w->next)
+		if (!first || w->deadline_ns < first)
+			first = w->deadline_ns;
+	memset(&its, 0, sizeof(its));
+	if (first) {
+		its.it_value.tv_sec = (time_t)(first / 1000000000ull);
+		its.it_value.tv_nsec = (long)(first % 1000000000ull);
+	}
+	timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int sampler_match(const struct proc *p, const struct access *acc,
+		  struct window **out, int max)
+{
+	int n = 0;
+
+	for (struct window *w = windows; w && n < max; w = w->next)
+		if (w->owner->proc == p && w->owner->tid != acc->tid &&
+		    range_overlap(w->acc.addr, w->acc.size, acc->addr, acc->size))
+			out[n++] = w;
+	return n;
+}
+
+int sampler_open_in(const struct proc *p)
+{
+	int n = 0;
+
+	for (struct window *w = windows; w; w = w->next)
+		n += w->owner->proc == p;
+	return n;
+}
+
+int sampler_want(const struct proc *p)
+{
+	if (opts->sample > 1 && rand_next() % opts->sample)
+		return 0;
+	/* A window only finds something if another thread can run into it. */
+	if (p->nthreads - sampler_open_in(p) < 2) {
+		ctr_inc(CTR_WINDOWS_SKIPPED);
+		return 0;
+	}
+	return 1;
+}
+
+void sampler_open(struct thread *t, const struct access *acc)
+{
+	struct window *w = xcalloc(1, sizeof(*w));
+	/* Randomized like KCSAN's delay: somewhere in [max/2, max]. */
+	uint64_t us = rand_range(opts->delay_us / 2 > DELAY_MIN_US ? opts->delay_us / 2 : DELAY_MIN_US,
+				 opts->delay_us);
+
+	w->owner = t;
+	w->acc = *acc;
+	w->vlen = acc->size < sizeof(w->before) ? acc->size : sizeof(w->before);
+	if (proc_read(t->proc, acc->addr, w->before, w->vlen))
+		w->vlen = 0;
+	w->deadline_ns = now_ns() + us * 1000;
+	w->next = windows;
+	windows = w;
+	t->window = w;
+	t->flags |= TF_WINDOW;
+	ctr_inc(CTR_WINDOWS);
+	rearm_timer();
+}
+
+/* The window's value moved and no trapped write explains it. */
+static void report_unknown_origin(struct window *w, const uint8_t *after)
+{
+	struct proc *p = w->owner->proc;
+	struct race r;
+
+	/* Exempt and marked accesses cannot race with an unseen marked writer. */
+	if (w->acc.mark == MARK_DATA_RACE || w->acc.mark == MARK_ONCE || w->acc.mark == MARK_ATOMIC)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.kind = RACE_UNKNOWN_ORIGIN;
+	r.pid = p->pid;
+	r.a = w->acc;
+	snprintf(r.var, sizeof(r.var), "%s", w->acc.watch >= 0 ? p->watches[w->acc.watch].t.name : "?");
+	r.value_known = w->vlen <= 8;
+	r.vsize = w->vlen;
+	r.old_val = sampler_value(w->before, w->vlen);
+	r.new_val = sampler_value(after, w->vlen);
+	report_submit(&r, p->as);
+}
+
+static void unlink_window(struct window *w)
+{
+	for (struct window **pp = &windows; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+	}
+}
+
+void sampler_close(struct thread *t, int resume)
+{
+	struct window *w = t->window;
+	uint8_t after[sizeof(w->before)];
+
+	if (!w)
+		return;
+	if (resume && w->vlen && !w->explained &&
+	    proc_read(t->proc, w->acc.addr, after, w->vlen) == 0 &&
+	    memcmp(after, w->before, w->vlen))
+		report_unknown_origin(w, after);
+	unlink_window(w);
+	t->window = NULL;
+	t->flags &= ~TF_WINDOW;
+	free(w);
+	if (resume)
+		thread_resume(t, 0);
+	rearm_timer();
+}
+
+void sampler_expire(void)
+{
+	uint64_t buf, now = now_ns();
+	struct window *w, *next;
+
+	while (read(timer_fd, &buf, sizeof(buf)) > 0)
+		;
+	for (w = windows; w; w = next) {
+		next = w->next;
+		if (w->deadline_ns <= now) {
+			sampler_close(w->owner, 1);
+			next = windows;	/* the list changed under us: start over */
+		}
+	}
+	rearm_timer();
+}
+
+void sampler_close_all(void)
+{
+	while (windows)
+		sampler_close(windows->owner, 1);
+}

@@ -1,0 +1,66 @@
+/*
+ * sampler — stall windows, the KCSAN idea in hardware (DESIGN.md section 4).
+ *
+ * A sampled access opens a window: its thread stays stopped for a randomized
+ * delay while every other thread runs on; an access by another thread to the
+ * same bytes during that time is concurrent with it.  When the window
+ * expires, a value that changed without a trapped writer to explain it is a
+ * race of unknown origin.  Windows expire through one timerfd, armed for the
+ * earliest deadline; nothing here sleeps or polls.
+ */
+#ifndef RACEWATCH_SAMPLER_H
+#define RACEWATCH_SAMPLER_H
+
+#include "access.h"
+#include "tracee.h"
+
+struct window {
+	struct thread *owner;	/* stopped for the whole window */
+	struct access acc;	/* the owner's access */
+	uint8_t before[64];	/* the accessed bytes when the window opened */
+	unsigned vlen;
+	uint64_t deadline_ns;
+	int explained;		/* a trapped write by another thread landed inside */
+	struct window *next;
+};
+
+struct options;
+
+/* Returns the timerfd to poll, or -1 with errno set. */
+int sampler_init(const struct options *o);
+int sampler_fd(void);
+
+/*
+ * Windows of other threads whose accessed bytes overlap acc; up to max of
+ * them in out.  Returns how many.
+ */
+int sampler_match(const struct proc *p, const struct access *acc,
+		  struct window **out, int max);
+
+/* Should this access open a window?  Rolls the --sample dice and keeps at
+ * least one other thread of the process running. */
+int sampler_want(const struct proc *p);
+
+/*
+ * Open a window for t's access.  Precondition: t is stopped right after acc
+ * and has no window.  Postcondition: t stays stopped (TF_WINDOW) until the
+ * window closes; the caller must not resume it.
+ */
+void sampler_open(struct thread *t, const struct access *acc);
+
+/* The timerfd fired: close every window whose deadline has passed. */
+void sampler_expire(void);
+
+/* t's window (if any) ends now: closed and, if resume, t resumed. */
+void sampler_close(struct thread *t, int resume);
+
+/* Number of open windows in p. */
+int sampler_open_in(const struct proc *p);
+
+/* Close every window (detach, exit): owners are resumed. */
+void sampler_close_all(void);
+
+/* Little-endian value of up to 8 bytes, for "value changed" lines. */
+uint64_t sampler_value(const uint8_t *b, unsigned n);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * symbols — what the ELF and DWARF of one module (executable or shared
+ * library) say: functions, source lines with inline frames, and variables
+ * with their types.  Addresses here are link-time addresses ("unbiased");
+ * struct addrspace (addrspace.h) adds the load bias of a running process.
+ *
+ * Built on libelf + libdwarf.  A module without DWARF still answers function
+ * names and variable addresses from the ELF symbol table (lines are then
+ * unknown: sym_has_dwarf() says so, so callers can warn).
+ */
+#ifndef RACEWATCH_SYMBOLS_H
+#define RACEWATCH_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct symtab;			/* one loaded module, opaque */
+struct sym_type;		/* a DWARF type, opaque; owned by its symtab */
+
+/* One frame of the (possibly inlined) call chain at a pc. */
+struct sym_frame {
+	const char *func;	/* function name, or NULL if unknown */
+	const char *file;	/* source path as DWARF gives it, or NULL */
+	int line;		/* 0 if unknown */
+	int inlined;		/* 1: this frame was inlined into the next one */
+};
+
+/* Where a variable lives; only SYM_STATIC can be watched. */
+enum sym_var_kind {
+	SYM_STATIC,		/* fixed address in the module (global, file or function static) */
+	SYM_TLS,		/* thread-local (__thread / _Thread_local) */
+	SYM_REGISTER,		/* lives in a register */
+	SYM_STACK,		/* automatic variable on the stack */
+	SYM_OPTIMIZED_OUT,	/* no location at all */
+};
+
+struct sym_var {
+	const char *name;	/* as written in the source */
+	const char *func;	/* enclosing function for a function-static, else NULL */
+	enum sym_var_kind kind;
+	uint64_t addr;		/* link-time address (SYM_STATIC only) */
+	uint64_t size;		/* bytes, 0 if unknown */
+	const struct sym_type *type;	/* NULL when only the ELF symbol is known */
+};
+
+/*
+ * Open path and index it.  Returns NULL with a one-line reason in err
+ * ("not an ELF file", "cannot open: ...") on failure; never exits.
+ */
+struct symtab *sym_open(const char *path, char *err, size_t errlen);
+void sym_close(struct symtab *st);
+
+const char *sym_path(const struct symtab *st);
+int sym_has_dwarf(const struct symtab *st);
+int sym_is_pie(const struct symtab *st);	/* ET_DYN */
+uint64_t sym_entry(const struct symtab *st);	/* e_entry, link-time */
+
+/* A PT_LOAD program header, for computing the load bias (addrspace.c). */
+struct sym_segment {
+	uint64_t vaddr;		/* p_vaddr, link-time */
+	uint64_t memsz;		/* p_memsz */
+	uint64_t offset;	/* p_offset in the file */
+	uint64_t filesz;	/* p_filesz */
+};
+
+/* The PT_LOAD segments in file order; returns how many (*segs owned by st). */
+size_t sym_segments(const struct symtab *st, const struct sym_segment **segs);
+
+/*
+ * The ELF function symbol containing addr: returns its name and sets
+ * *start / *size (link-time), or returns NULL.
+ */
+const char *sym_func_at(const struct symtab *st, uint64_t addr,
+			uint64_t *start, uint64_t *size);
+
+/*
+ * The source frames at addr, innermost first: out[0] is the function the
+ * instruction belongs to (possibly inlined, then out[0].inlined = 1 and
+ * out[1] is the function it was inlined into, with the call site's line).
+ * Returns the number of frames written (0 if nothing is known).
+ */
+int sym_frames_at(const struct symtab *st, uint64_t addr,
+		  struct sym_frame *out, int max);
+
+/*
+ * Find a variable.  func == NULL: a global or file-static named name (a
+ * global wins over a file-static of another CU; among several file-statics
+ * the first CU wins).  func != NULL: the static local `name` of function
+ * func.  Returns 0 and fills *out, or -1 if there is no such variable.
+ * Also finds TLS/register/stack variables so callers can refuse them with
+ * the reason.
+ */
+int sym_find_var(const struct symtab *st, const char *func, const char *name,
+		 struct sym_var *out);
+
+/*
+ * Up to max known variable names closest to name (edit distance), best
+ * first, for "did you mean" messages.  Returns how many were written.
+ */
+int sym_suggest(const struct symtab *st, const char *name,
+		const char **out, int max);
+
+/* Types.  Qualifiers and typedefs are looked through by every call. */
+uint64_t sym_type_size(const struct sym_type *t);
+/* "int", "struct foo", "char [16]"...: for messages. */
+const char *sym_type_name(const struct sym_type *t);
+/* 1 if t (or a typedef/qualifier chain of it) is volatile or _Atomic. */
+int sym_type_is_marked(const struct sym_type *t);
+/*
+ * Member member of struct/union t: 0 and *off, *mt, or -1 with a reason in
+ * err ("struct foo has no member bar", "int is not a struct").  A bit-field
+ * member yields the bytes that contain it.
+ */
+int sym_type_member(const struct sym_type *t, const char *member,
+		    uint64_t *off, const struct sym_type **mt,
+		    char *err, size_t errlen);
+/*
+ * Element i of array t (arrays only: pointers are never followed): 0 and
+ * *off (bytes from the start of t), *et; or -1 with a reason in err ("index
+ * 16 out of bounds for char [16]", "int * is a pointer, not an array").
+ * A multi-dimensional array is an array of arrays: m[1] of int [3][4] is
+ * an int [4].
+ */
+int sym_type_index(const struct sym_type *t, uint64_t i,
+		   uint64_t *off, const struct sym_type **et,
+		   char *err, size_t errlen);
+
+#endif

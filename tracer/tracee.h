@@ -1,0 +1,71 @@
+/*
+ * tracee — the engine's picture of the traced program: one struct proc per
+ * traced process (thread group), one struct thread per traced thread, and the
+ * watch set of each process laid out over the four debug-register slots.
+ */
+#ifndef RACEWATCH_TRACEE_H
+#define RACEWATCH_TRACEE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hwbp.h"
+#include "watchexpr.h"
+
+struct window;
+struct addrspace;
+
+/* One resolved watch expression of a process. */
+struct watch {
+	const char *expr;	/* as the user wrote it (points into argv) */
+	struct watch_target t;	/* address, length, display name, marked */
+	int slot_first;		/* first debug-register slot it uses */
+	int nslots;		/* how many consecutive slots (a split variable) */
+};
+
+struct proc {
+	pid_t pid;		/* thread-group id */
+	int memfd;		/* /proc/PID/mem, open for reading; -1 before exec */
+	struct addrspace *as;	/* modules and their symbols; NULL before exec */
+	struct watch *watches;	/* resolved watch set */
+	int nwatches;
+	struct hwbp_slot slots[HWBP_SLOTS];	/* the layout every thread gets */
+	int slot_watch[HWBP_SLOTS];		/* index into watches, per slot */
+	unsigned slot_mask;	/* which slots are in use */
+	unsigned gen;		/* bumped when the layout changes */
+	int nthreads;		/* live traced threads */
+	int running;		/* of those, how many are not stopped by us */
+	int exec_seen;		/* symbols loaded and watch set resolved */
+	struct proc *next;
+};
+
+struct thread {
+	pid_t tid;
+	struct proc *proc;
+	unsigned flags;
+#define TF_ARMED	0x01	/* carries proc->slots (generation armed_gen) */
+#define TF_STOPPED	0x02	/* in a ptrace stop we have not resumed yet */
+#define TF_GROUP_STOP	0x04	/* in a group-stop, parked with PTRACE_LISTEN */
+#define TF_WINDOW	0x08	/* held stopped by its own stall window */
+#define TF_EXITED	0x10	/* gone; the struct waits to be freed */
+	unsigned armed_gen;	/* proc->gen when last armed */
+	int perf_fd[HWBP_SLOTS];	/* perf backend: one event per armed slot, or -1 */
+	struct window *window;	/* the stall window this thread holds open */
+	struct thread *hnext;	/* hash chain */
+};
+
+/* Thread table (engine.c). */
+struct thread *thread_find(pid_t tid);
+
+/*
+ * Resume t from the ptrace stop it is in, delivering sig (0 = none).
+ * Precondition: TF_STOPPED.  Postcondition: TF_STOPPED cleared.  A thread
+ * that vanished meanwhile (ESRCH) is left for its exit event.
+ */
+void thread_resume(struct thread *t, int sig);
+
+/* Read len bytes of the process's memory at addr.  0 on success. */
+int proc_read(struct proc *p, uint64_t addr, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,136 @@
+#include "trap.h"
+#include "addrspace.h"
+#include "arch.h"
+#include "util.h"
+
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+
+/*
+ * Decoding forward from a function's start is the reliable way to find the
+ * instruction before the trap pc, but it costs time on every trap of a
+ * large function.  The instruction before a given trap pc never changes
+ * (no self-modifying code assumed), so remember where it started; a hit
+ * then re-decodes just that instruction (the registers, and so the
+ * effective address, differ each time).
+ */
+#define CACHE_SIZE 4096
+static struct {
+	uint64_t trap_pc;
+	uint64_t insn_pc;
+} cache[CACHE_SIZE];
+
+void trap_cache_flush(void)
+{
+	memset(cache, 0, sizeof(cache));
+}
+
+static unsigned cache_slot(uint64_t pc)
+{
+	return (unsigned)((pc ^ (pc >> 12)) * 0x9e3779b1u) % CACHE_SIZE;
+}
+
+/* Read as much of [addr, addr+len) as is mapped, from the end backwards. */
+static size_t read_code(struct proc *p, uint64_t addr, uint8_t *buf, size_t len, uint64_t *base)
+{
+	while (len > 32) {
+		if (proc_read(p, addr, buf, len) == 0) {
+			*base = addr;
+			return len;
+		}
+		/* Part of it is not mapped: keep the tail, which holds the trap pc. */
+		addr += len / 2;
+		memmove(buf, buf + len / 2, len - len / 2);
+		len -= len / 2;
+	}
+	if (proc_read(p, addr, buf, len) == 0) {
+		*base = addr;
+		return len;
+	}
+	return 0;
+}
+
+static int find_insn(struct thread *t, const struct user_regs_struct *regs,
+		     uint64_t waddr, uint64_t wlen, struct access_insn *insn)
+{
+	struct proc *p = t->proc;
+	uint64_t pc = regs->rip, start = 0, size = 0, base = 0;
+	unsigned ci = cache_slot(pc);
+	static uint8_t code[16384 + 32];
+	size_t n;
+
+	if (cache[ci].trap_pc == pc && cache[ci].insn_pc) {
+		n = read_code(p, cache[ci].insn_pc, code, (size_t)(pc - cache[ci].insn_pc) + 16, &base);
+		if (n && arch_find_access(code, n, base, pc, cache[ci].insn_pc, waddr, wlen, regs, insn) == 0)
+			return 0;
+	}
+
+	/* Look up the function around pc - 1: pc may already be past its end. */
+	if (p->as && as_func_at(p->as, pc - 1, &start, &size) && start < pc && pc - start <= 16384) {
+		n = read_code(p, start, code, (size_t)(pc - start) + 16, &base);
+		if (n && base != start)
+			start = 0;	/* could not read from the start: guess backward */
+	} else {
+		start = 0;
+		n = read_code(p, pc - 64, code, 64 + 16, &base);
+	}
+	if (!n)
+		return -1;
+	if (arch_find_access(code, n, base, pc, start, waddr, wlen, regs, insn) < 0)
+		return -1;
+	if (!insn->rep) {
+		cache[ci].trap_pc = pc;
+		cache[ci].insn_pc = insn->pc;
+	}
+	return 0;
+}
+
+int trap_decode(struct thread *t, int slot, struct access *acc)
+{
+	struct proc *p = t->proc;
+	struct user_regs_struct regs;
+	const struct hwbp_slot *s = &p->slots[slot];
+	const struct watch *w = &p->watches[p->slot_watch[slot]];
+	struct access_insn insn;
+	uint64_t lo, hi;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
+		return -1;
+	memset(acc, 0, sizeof(*acc));
+	acc->tid = t->tid;
+	acc->trap_pc = regs.rip;
+	acc->watch = p->slot_watch[slot];
+	acc->time_ns = now_ns();
+
+	if (find_insn(t, &regs, w->t.addr, w->t.len, &insn) < 0)
+		return -1;
+	acc->pc = insn.pc;
+	acc->type = insn.type;
+	snprintf(acc->insn, sizeof(acc->insn), "%s", insn.text);
+
+	/*
+	 * The bytes touched inside the watched variable: the operand's range
+	 * when its address is known, else the slot that fired.
+	 */
+	if (insn.ea && insn.size && range_overlap(insn.ea, insn.size, w->t.addr, w->t.len)) {
+		lo = insn.ea > w->t.addr ? insn.ea : w->t.addr;
+		hi = insn.ea + insn.size < w->t.addr + w->t.len ? insn.ea + insn.size : w->t.addr + w->t.len;
+		acc->aligned = insn.size <= 8 && (insn.ea & (insn.size - 1)) == 0;
+	} else {
+		lo = s->addr;
+		hi = s->addr + s->len;
+		acc->aligned = insn.size <= s->len;
+	}
+	acc->addr = lo;
+	acc->size = (unsigned)(hi - lo);
+
+	/* Marking without the header: LOCK/XCHG atomic, volatile/_Atomic type marked. */
+	if (insn.atomic)
+		acc->mark = MARK_ATOMIC;
+	else if (w->t.marked)
+		acc->mark = MARK_ONCE;
+	else
+		acc->mark = MARK_PLAIN;
+	return 0;
+}

@@ -1,0 +1,158 @@
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int rw_verbose;
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* One line: a message never spans lines, whatever it quotes. */
+	for (char *p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	fprintf(stderr, "racewatch: %s%s\n", prefix, buf);
+}
+
+void rw_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void rw_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void rw_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!rw_verbose)
+		return;
+	va_start(ap, fmt);
+	vmsg("debug: ", fmt, ap);
+	va_end(ap);
+}
+
+static void oom(void)
+{
+	fputs("racewatch: out of memory\n", stderr);
+	abort();
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+
+	if (!p)
+		oom();
+	return p;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void rw_escape(char *dst, size_t dstlen, const char *src)
+{
+	size_t o = 0;
+
+	if (!dstlen)
+		return;
+	for (; src && *src; src++) {
+		unsigned char c = (unsigned char)*src;
+		char tmp[5];
+		size_t n;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\') {
+			if (c == '\\')
+				n = (size_t)snprintf(tmp, sizeof(tmp), "\\\\");
+			else
+				n = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+		} else {
+			tmp[0] = (char)c;
+			n = 1;
+		}
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, tmp, n);
+		o += n;
+	}
+	dst[o] = '\0';
+}
+
+static uint64_t rand_state = 0x9e3779b97f4a7c15ull;
+
+void rand_seed(uint64_t seed)
+{
+	rand_state = seed ? seed : 0x9e3779b97f4a7c15ull;
+}
+
+uint64_t rand_next(void)
+{
+	uint64_t x = rand_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rand_state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+uint64_t rand_range(uint64_t lo, uint64_t hi)
+{
+	if (hi <= lo)
+		return lo;
+	return lo + rand_next() % (hi - lo + 1);
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* util — small helpers every module uses: messages, time, escaping, random. */
+#ifndef RACEWATCH_UTIL_H
+#define RACEWATCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "racewatch: ..." on stderr, one line.  rw_warn is for things the run survives. */
+void rw_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Debug trace, only with --verbose / RACEWATCH_DEBUG=1. */
+extern int rw_verbose;
+void rw_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t now_ns(void);
+
+/*
+ * Copy src into dst (size dstlen, always NUL-terminated) with every byte that
+ * could steer a terminal (C0 controls, DEL, bytes >= 0x80 that are not part
+ * of valid UTF-8... kept simple: all bytes >= 0x80 too) replaced by \xNN.
+ * Strings from the target (names, paths) go through this before printing.
+ */
+void rw_escape(char *dst, size_t dstlen, const char *src);
+
+/* xorshift64* — reproducible with --seed. */
+void rand_seed(uint64_t seed);
+uint64_t rand_next(void);
+/* Uniform in [lo, hi]. */
+uint64_t rand_range(uint64_t lo, uint64_t hi);
+
+/* Parse a non-negative decimal or 0x-hex integer; 0 on success. */
+int parse_u64(const char *s, uint64_t *out);
+
+#endif
