@@ -24,10 +24,15 @@ struct hwbp_slot {
 	enum hwbp_kind kind;
 };
 
-/* Do [a, a+alen) and [b, b+blen) share a byte? */
+/*
+ * Do [a, a+alen) and [b, b+blen) share a byte?  Written with differences,
+ * not end addresses, so a range ending at exactly 2^64 does not wrap to 0.
+ */
 static inline int range_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
-	return alen && blen && a < b + blen && b < a + alen;
+	if (!alen || !blen)
+		return 0;
+	return a <= b ? b - a < alen : a - b < blen;
 }
 
 /*
