@@ -272,6 +272,9 @@ static void on_trap(struct thread *t, int slot)
 		return;
 	}
 	n = sampler_match(t->proc, &acc, match, (int)ARRAY_SIZE(match));
+	rw_debug("trap: thread %d %s %u bytes at 0x%llx pc 0x%llx (%s): %d window(s)", t->tid,
+		 access_is_write(&acc) ? "write" : "read", acc.size, (unsigned long long)acc.addr,
+		 (unsigned long long)acc.pc, acc.insn, n);
 	for (int i = 0; i < n; i++)
 		judge_pair(t, match[i], &acc);
 	if (n == 0 && sampler_want(t->proc)) {
@@ -558,11 +561,12 @@ static void loop(void)
 			E.fatal = 1;
 			break;
 		}
-		if (pfd[1].revents & POLLIN)
-			sampler_expire();	/* resumes the owners of expired windows */
 		while (read(E.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			on_tracer_signal(&si);
+		/* Stops first: a trap already queued belongs inside the window. */
 		drain_waits();
+		if (pfd[1].revents & POLLIN)
+			sampler_expire();	/* resumes the owners of expired windows */
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct race **races;
 static int nraces, capraces;
@@ -24,6 +25,24 @@ static int same_race(const struct race *x, const struct race *y)
 		return x->a.pc == y->a.pc;
 	return (x->a.pc == y->a.pc && x->b.pc == y->b.pc) ||
 	       (x->a.pc == y->b.pc && x->b.pc == y->a.pc);
+}
+
+/* DWARF paths are often absolute; show them relative to where we run. */
+static const char *shorten_path(const char *file)
+{
+	static char cwd[4096];
+	static size_t n;
+
+	if (!file)
+		return "";
+	if (!n && getcwd(cwd, sizeof(cwd) - 1)) {
+		n = strlen(cwd);
+		if (n > 1)
+			cwd[n++] = '/';
+	}
+	if (n > 1 && !strncmp(file, cwd, n) && file[n])
+		return file + n;
+	return file;
 }
 
 static int symbolize(struct addrspace *as, uint64_t pc, struct report_frame *out, int max)
@@ -45,7 +64,7 @@ static int symbolize(struct addrspace *as, uint64_t pc, struct report_frame *out
 			rw_escape(out[i].func, sizeof(out[i].func), f[i].func);
 		else
 			snprintf(out[i].func, sizeof(out[i].func), "0x%" PRIx64, pc);
-		rw_escape(out[i].file, sizeof(out[i].file), f[i].file ? f[i].file : "");
+		rw_escape(out[i].file, sizeof(out[i].file), shorten_path(f[i].file));
 		out[i].line = f[i].line;
 		out[i].inlined = f[i].inlined;
 	}

@@ -105,6 +105,8 @@ void sampler_open(struct thread *t, const struct access *acc)
 	t->window = w;
 	t->flags |= TF_WINDOW;
 	ctr_inc(CTR_WINDOWS);
+	rw_debug("window: thread %d for %llu us, value 0x%llx", t->tid, (unsigned long long)us,
+		 (unsigned long long)sampler_value(w->before, w->vlen));
 	rearm_timer();
 }
 
@@ -139,39 +141,70 @@ static void unlink_window(struct window *w)
 	}
 }
 
-void sampler_close(struct thread *t, int resume)
+/* Remove w and resume its owner if resume; after is the value read at the
+ * end (NULL: not judged, e.g. the owner is gone). */
+static void finish(struct window *w, const uint8_t *after, int resume)
 {
-	struct window *w = t->window;
-	uint8_t after[sizeof(w->before)];
+	struct thread *t = w->owner;
 
-	if (!w)
-		return;
-	if (resume && w->vlen && !w->explained &&
-	    proc_read(t->proc, w->acc.addr, after, w->vlen) == 0 &&
-	    memcmp(after, w->before, w->vlen))
+	if (after && !w->explained && memcmp(after, w->before, w->vlen))
 		report_unknown_origin(w, after);
+	rw_debug("window of thread %d closes%s", t->tid, resume ? "" : " (thread gone)");
 	unlink_window(w);
 	t->window = NULL;
 	t->flags &= ~TF_WINDOW;
 	free(w);
 	if (resume)
 		thread_resume(t, 0);
+}
+
+/*
+ * A window is due.  If its value moved and no trapped write explains it yet,
+ * the writer's trap may still be on its way to us (a trap takes ~10-20 us
+ * from the access to our waitpid): hold the window once more for GRACE_NS
+ * so it can arrive and match.  The value is read once, so the decision and
+ * the report speak of the same bytes.
+ */
+#define GRACE_NS 2000000ull
+
+static void expire_one(struct window *w)
+{
+	uint8_t after[sizeof(w->before)];
+	int known = w->vlen && proc_read(w->owner->proc, w->acc.addr, after, w->vlen) == 0;
+
+	if (known && !w->explained && !w->graced && memcmp(after, w->before, w->vlen)) {
+		rw_debug("window of thread %d: value moved, no writer seen yet: grace", w->owner->tid);
+		w->graced = 1;
+		w->deadline_ns = now_ns() + GRACE_NS;
+		return;
+	}
+	finish(w, known ? after : NULL, 1);
+}
+
+void sampler_close(struct thread *t, int resume)
+{
+	if (!t->window)
+		return;
+	finish(t->window, NULL, resume);
 	rearm_timer();
 }
 
 void sampler_expire(void)
 {
-	uint64_t buf, now = now_ns();
-	struct window *w, *next;
+	uint64_t buf;
 
 	while (read(timer_fd, &buf, sizeof(buf)) > 0)
 		;
-	for (w = windows; w; w = next) {
-		next = w->next;
-		if (w->deadline_ns <= now) {
-			sampler_close(w->owner, 1);
-			next = windows;	/* the list changed under us: start over */
-		}
+	/* Each round removes a due window or moves its deadline on: it ends. */
+	for (;;) {
+		uint64_t now = now_ns();
+		struct window *w;
+
+		for (w = windows; w && w->deadline_ns > now; w = w->next)
+			;
+		if (!w)
+			break;
+		expire_one(w);
 	}
 	rearm_timer();
 }

@@ -21,6 +21,7 @@ struct window {
 	unsigned vlen;
 	uint64_t deadline_ns;
 	int explained;		/* a trapped write by another thread landed inside */
+	int graced;		/* already held longer once, waiting for a late trap */
 	struct window *next;
 };
 
@@ -48,7 +49,8 @@ int sampler_want(const struct proc *p);
  */
 void sampler_open(struct thread *t, const struct access *acc);
 
-/* The timerfd fired: close every window whose deadline has passed. */
+/* The timerfd fired: close every window whose deadline has passed.
+ * Precondition: every stop already reported by waitpid was dispatched. */
 void sampler_expire(void);
 
 /* t's window (if any) ends now: closed and, if resume, t resumed. */
