@@ -40,4 +40,14 @@ const char *as_func_at(struct addrspace *as, uint64_t pc, uint64_t *start, uint6
 /* sym_frames_at() for a run-time pc; falls back to the ELF symbol name. */
 int as_frames_at(struct addrspace *as, uint64_t pc, struct sym_frame *out, int max);
 
+/*
+ * The file-backed modules as last read from the maps, the main executable
+ * first (index 0), then the others in address order.  as_module() opens
+ * module i if needed and returns its symtab with *bias, or NULL if it is
+ * not an ELF file or cannot be read.  Used to search every module for a
+ * variable (watchexpr.c).
+ */
+int as_module_count(const struct addrspace *as);
+struct symtab *as_module(struct addrspace *as, int i, uint64_t *bias);
+
 #endif

@@ -432,43 +432,66 @@ static void on_tracer_signal(const struct signalfd_siginfo *si)
 
 /* ---- launch ------------------------------------------------------------- */
 
-/* PATH lookup as execvp does, for a clear error before anything starts. */
-static int check_program(const char *prog)
+/*
+ * Find prog as execvp would (PATH unless it has a slash) and check that the
+ * kernel can run it: an ELF file or a #! script.  execvp would hand anything
+ * else to /bin/sh; we refuse it instead, since there is no program to watch.
+ * Returns 0 with the path in out, or the exit status after a one-line error
+ * (127 not found, 126 not runnable).
+ */
+static int find_program(const char *prog, char *out, size_t outlen)
 {
 	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
-	int seen = 0;
+	char magic[4];
+	int seen = 0, fd;
+	ssize_t n;
 
 	if (strchr(prog, '/')) {
-		if (access(prog, F_OK) < 0) {
+		snprintf(out, outlen, "%s", prog);
+		if (access(out, F_OK) < 0) {
 			rw_error("%s: %s", prog, strerror(errno));
 			return 127;
 		}
-		if (access(prog, X_OK) < 0) {
-			rw_error("%s: %s", prog, strerror(errno));
-			return 126;
-		}
-		return 0;
-	}
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		struct stat st;
+	} else {
+		if (!path)
+			path = "/usr/local/bin:/usr/bin:/bin";
+		for (;;) {
+			size_t len = strcspn(path, ":");
+			struct stat st;
 
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? path : ".", prog);
-		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(buf, X_OK) == 0)
-				return 0;
-			seen = 1;
+			snprintf(out, outlen, "%.*s/%s", (int)len, len ? path : ".", prog);
+			if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (access(out, X_OK) == 0)
+					break;
+				seen = 1;
+			}
+			if (!path[len]) {
+				rw_error("%s: %s", prog, seen ? "permission denied" : "command not found");
+				return seen ? 126 : 127;
+			}
+			path += len + 1;
 		}
-		path += n + (path[n] == ':');
 	}
-	rw_error("%s: %s", prog, seen ? "permission denied" : "command not found");
-	return seen ? 126 : 127;
+	if (access(out, X_OK) < 0) {
+		rw_error("%s: %s", prog, strerror(errno));
+		return 126;
+	}
+	fd = open(out, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, magic, sizeof(magic)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		rw_error("%s: %s", prog, strerror(errno));
+		return 126;
+	}
+	if (!(n == 4 && !memcmp(magic, "\177ELF", 4)) && !(n >= 2 && !memcmp(magic, "#!", 2))) {
+		rw_error("%s: not an ELF executable or a #! script", prog);
+		return 126;
+	}
+	return 0;
 }
 
-static pid_t launch(char **argv)
+static pid_t launch(const char *path, char **argv)
 {
 	int status;
 	pid_t pid = fork();
@@ -481,7 +504,7 @@ static pid_t launch(char **argv)
 		sigprocmask(SIG_SETMASK, &E.orig_mask, NULL);
 		/* Wait for the tracer to seize us; exec is then the first event. */
 		raise(SIGSTOP);
-		execvp(argv[0], argv);
+		execv(path, argv);
 		fprintf(stderr, "racewatch: %s: %s\n", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
@@ -583,6 +606,7 @@ static void kill_launched(void)
 
 int engine_run(const struct options *o)
 {
+	char prog[PATH_MAX];
 	int rc;
 
 	E.o = o;
@@ -590,7 +614,7 @@ int engine_run(const struct options *o)
 	rand_seed(o->seed ? o->seed : (now_ns() ^ ((uint64_t)getpid() << 32)));
 	if (watchset_check_syntax(o->watch, o->nwatch) < 0)
 		return 2;
-	if ((rc = check_program(o->argv[0])) != 0)
+	if ((rc = find_program(o->argv[0], prog, sizeof(prog))) != 0)
 		return rc;
 	raise_fd_limit();
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);	/* windows close on time */
@@ -599,7 +623,7 @@ int engine_run(const struct options *o)
 		return 2;
 	}
 
-	E.main_pid = launch(o->argv);
+	E.main_pid = launch(prog, o->argv);
 	if (E.main_pid < 0)
 		return 2;
 	thread_new(proc_new(E.main_pid), E.main_pid);

@@ -100,12 +100,13 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			o->strict = 1;
 			break;
 		case OPT_DELAY:
-			if (number("--delay", optarg, DELAY_MIN_US, DELAY_MAX_US, &v)) {
-				if (parse_u64(optarg, &v) == 0 && v < DELAY_MIN_US)
-					rw_error("--delay: stalls under %d us cannot be honoured "
-						 "(timer overshoot is ~10-20 us)", DELAY_MIN_US);
+			if (parse_u64(optarg, &v) == 0 && v < DELAY_MIN_US) {
+				rw_error("--delay: %s us is too short: stalls under %d us cannot be "
+					 "honoured (a timer overshoots by ~10-20 us)", optarg, DELAY_MIN_US);
 				return -1;
 			}
+			if (number("--delay", optarg, DELAY_MIN_US, DELAY_MAX_US, &v))
+				return -1;
 			o->delay_us = (unsigned)v;
 			break;
 		case OPT_SAMPLE:

@@ -33,8 +33,9 @@ struct wexpr {
 
 /*
  * Parse text.  Returns 0, or -1 with a one-line reason in err that points at
- * the offending character ("expected ']' at column 5 in 'a[3'").
- * LEN must be 1..4096; numbers are decimal or 0x-hex.
+ * the offending character, columns counted from 1 ("expected ']' at column
+ * 4 in 'a[3'").  LEN must be 1..4096; numbers are decimal or 0x-hex.
+ * Blanks are allowed around the whole text and inside brackets only.
  */
 int wexpr_parse(const char *text, struct wexpr *out, char *err, size_t errlen);
 

@@ -1,0 +1,277 @@
+/*
+ * symbols_int — what the symbols*.c files share (see symbols.c for which
+ * does what).  Private to them: nothing else includes it.  Exported names
+ * here are prefixed symi_ so they stay apart from the public sym_ API.
+ *
+ * Ownership: every string, type and member lives in the symtab's arena and
+ * dies with sym_close(); the arrays (functions, variables, lines, scopes) are
+ * plain malloc'd vectors freed there too.  libdwarf is used only while
+ * sym_open() indexes the module and is finished before it returns, so a
+ * symtab holds no libdwarf or libelf state afterwards.
+ */
+#ifndef RACEWATCH_SYMBOLS_INT_H
+#define RACEWATCH_SYMBOLS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dwarf.h>
+#include <libdwarf.h>
+
+#include "symbols.h"
+
+/* ---- containers (symbols_util.c) -------------------------------------- */
+
+struct arena_blk;
+
+/* A bump allocator: many small objects, freed all at once. */
+struct arena {
+	struct arena_blk *head;
+	int failed;		/* an allocation failed: the index is incomplete */
+};
+
+void *symi_alloc(struct arena *a, size_t n);	/* zeroed, 8-aligned; NULL on OOM */
+void symi_arena_free(struct arena *a);
+
+/*
+ * Grow *v (elements of elsz bytes) so that it holds at least n + 1.
+ * Returns a pointer to element n (zeroed), or NULL on OOM.
+ */
+void *symi_push(void **v, size_t *cap, size_t n, size_t elsz);
+
+/* uint64 -> pointer hash map (DIE offsets to names and types, file ids). */
+struct symi_map {
+	uint64_t *keys;
+	void **vals;
+	size_t cap, n;
+};
+
+void *symi_map_get(const struct symi_map *m, uint64_t key);
+int symi_map_put(struct symi_map *m, uint64_t key, void *val);	/* -1 on OOM */
+void symi_map_free(struct symi_map *m);
+
+/* ---- the index ------------------------------------------------------- */
+
+/* An ELF function symbol; size is the effective extent (see symbols.c). */
+struct sym_fn {
+	uint64_t start, size;
+	uint64_t sec_end;	/* end of its section, bounds a size-0 symbol */
+	const char *name;
+	int rank;		/* lower is preferred among aliases */
+};
+
+/* Variable ranks for sym_find_var(): lower wins among same-named entries. */
+enum {
+	RANK_GLOBAL,		/* SYM_STATIC, external linkage */
+	RANK_FILE_STATIC,	/* SYM_STATIC, internal linkage */
+	RANK_TLS,
+	RANK_LOCAL,		/* register / stack */
+	RANK_GONE,		/* optimized out */
+};
+
+struct sym_varent {
+	const char *name;
+	const char *func;	/* enclosing function, NULL at file scope */
+	const char *qname;	/* "func::name" for function statics, else NULL */
+	enum sym_var_kind kind;
+	uint64_t addr, size;
+	const struct sym_type *type;
+	int rank;
+	uint32_t seq;		/* discovery order: earlier CU first */
+};
+
+/* One pc -> line row; file == LINE_END marks the end of a sequence. */
+#define LINE_END UINT32_MAX
+struct sym_line {
+	uint64_t addr;
+	uint32_t line;
+	uint32_t file;		/* index into symtab.files */
+};
+
+struct sym_range {
+	uint64_t lo, hi;	/* [lo, hi) */
+};
+
+/*
+ * A subprogram or inlined subroutine with code.  Scopes are stored in
+ * pre-order: the scopes nested in scope i are i+1 .. end-1, so a lookup
+ * descends by skipping whole subtrees that do not contain the pc.
+ */
+struct sym_scope {
+	const char *name;
+	const char *call_file;	/* inlined: where the call was written */
+	uint32_t call_line;
+	uint32_t end;		/* one past the last nested scope */
+	uint32_t rfirst, nranges;	/* into symtab.ranges */
+	int inlined;
+};
+
+/* A range of an outermost (non-inlined) scope, for the first lookup step. */
+struct sym_top {
+	uint64_t lo, hi;
+	uint32_t scope;
+};
+
+struct symtab {
+	char *path;
+	int is_pie;
+	int has_dwarf;
+	uint64_t entry;
+
+	struct arena arena;
+	const char **strs;	/* interned strings: open-addressed set */
+	size_t strcap, nstrs;
+
+	struct sym_segment *segs;
+	size_t nsegs, capsegs;
+
+	struct sym_fn *fns;
+	size_t nfns, capfns;
+
+	struct sym_varent *vars;
+	size_t nvars, capvars;
+
+	struct sym_line *lines;
+	size_t nlines, caplines;
+	const char **files;
+	size_t nfiles, capfiles;
+
+	struct sym_scope *scopes;
+	size_t nscopes, capscopes;
+	struct sym_range *ranges;
+	size_t nranges, capranges;
+	struct sym_top *tops;
+	size_t ntops, captops;
+
+	int oom;		/* some allocation failed while indexing */
+};
+
+/* The first variable named name (an interned pointer) in the sorted
+ * st->vars, or NULL (symbols_lookup.c). */
+const struct sym_varent *symi_first_named(const struct symtab *st, const char *name);
+
+/* The one copy of s (NULL in, NULL out; NULL on OOM). */
+const char *symi_intern(struct symtab *st, const char *s);
+/* The interned copy of s if there is one; never adds. */
+const char *symi_lookup(const struct symtab *st, const char *s);
+const char *symi_internf(struct symtab *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- DWARF (symbols_dwarf.c, symbols_vars.c, symbols_lines.c) ------- */
+
+/*
+ * Attribute readers shared with symbols_types.c.  Each swallows libdwarf's
+ * error object (a malformed attribute is just "absent") and returns 0 when
+ * the attribute was read, -1 otherwise.
+ */
+int symi_udata(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at, uint64_t *out);
+int symi_sdata(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at, int64_t *out);
+int symi_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at, Dwarf_Off *out);
+int symi_flag(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at);	/* 1 if set */
+const char *symi_name(struct symtab *st, Dwarf_Debug dbg, Dwarf_Die die);
+
+/* res == DW_DLV_OK; frees the error object libdwarf returned otherwise. */
+int symi_ok(Dwarf_Debug dbg, int res, Dwarf_Error *e);
+/* dwarf_attr() that is simply false when absent or malformed. */
+int symi_attr(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at, Dwarf_Attribute *a);
+
+struct symi_types;
+
+/* The state of one symi_dwarf_index() run. */
+struct dw {
+	struct symtab *st;
+	Dwarf_Debug dbg;
+	struct symi_types *types;
+	struct symi_map names;	/* DIE offset -> interned name, or a "none" mark */
+	struct symi_map fileids;	/* interned path -> files[] index + 1 */
+
+	/* The current compilation unit. */
+	Dwarf_Half version;
+	uint64_t base;		/* DW_AT_low_pc: base of DWARF 4 ranges */
+	uint32_t *cufiles;	/* file number - fbase -> files[] index */
+	size_t ncufiles, capcufiles;
+	int64_t fbase;		/* 0 for DWARF 5, 1 before */
+
+	uint32_t seq;
+	Dwarf_Off *pending;	/* nested subprograms, indexed after their parent */
+	size_t npending, cappending;
+	int depth;
+};
+
+/* A DIE's name, or its abstract origin's / specification's. */
+const char *symi_die_name(struct dw *d, Dwarf_Die die, int hops);
+/* Index one variable or parameter; func is NULL at file scope. */
+void symi_do_var(struct dw *d, Dwarf_Die die, const char *func);
+/* The unit's file table (before its DIEs: DW_AT_call_file indexes it),
+ * then its line rows (after), then all units' rows sorted once. */
+void symi_cu_files(struct dw *d, Dwarf_Die cu, Dwarf_Line_Context lctx);
+void symi_cu_lines(struct dw *d, Dwarf_Line_Context lctx);
+void symi_finish_lines(struct symtab *st);
+
+/*
+ * Index the DWARF of the ELF file open on fd into st: variables, scopes and
+ * lines.  Returns 1 if there was DWARF, 0 if the file has none, -1 with a
+ * reason in err if it is unreadable.  Sorting is left to the caller.
+ */
+int symi_dwarf_index(struct symtab *st, int fd, char *err, size_t errlen);
+
+/*
+ * Checks on the raw sections (elf is a libelf Elf *) that keep libdwarf
+ * away from input it is known to mishandle.  0, or -1 with the reason.
+ */
+int symi_dwarf_precheck(void *elf, char *err, size_t errlen);
+
+/* ---- types (symbols_types.c builds, symbols_lookup.c queries) -------- */
+
+enum symi_tkind {
+	T_UNKNOWN,
+	T_BASE,
+	T_ENUM,
+	T_POINTER,
+	T_STRUCT,
+	T_UNION,
+	T_ARRAY,
+	T_FUNC,
+	T_TYPEDEF,
+	T_CONST,
+	T_VOLATILE,
+	T_ATOMIC,
+	T_RESTRICT,
+	T_BITFIELD,		/* a bit-field member: the bytes holding it */
+};
+
+struct sym_member {
+	const char *name;	/* NULL: anonymous struct/union member */
+	uint64_t off;		/* bytes from the start of the aggregate */
+	const struct sym_type *type;
+};
+
+struct sym_type {
+	enum symi_tkind kind;
+	const char *name;
+	uint64_t size;
+	const struct sym_type *target;	/* typedef, qualifier, pointer, array
+					 * element, function result, bit-field */
+	uint64_t count;		/* T_ARRAY: elements in this dimension */
+	int bounded;		/* T_ARRAY: count is known */
+	int incomplete;		/* T_STRUCT/T_UNION: declaration only */
+	struct sym_member *members;
+	size_t nmembers;
+};
+
+#define SYMI_MAX_HOPS 64		/* typedef / qualifier chains */
+
+int symi_is_qual(enum symi_tkind k);		/* typedef or qualifier */
+/* Look through typedefs and qualifiers. */
+const struct sym_type *symi_strip(const struct sym_type *t);
+const char *symi_tname(const struct sym_type *t);	/* "?" for none */
+
+/* struct symi_types: the type cache of one indexing run. */
+
+struct symi_types *symi_types_new(struct symtab *st, Dwarf_Debug dbg);
+void symi_types_free(struct symi_types *tc);
+/* The type at .debug_info offset off, built with everything the watch
+ * language can reach (members, array elements; pointees by name only). */
+const struct sym_type *symi_type_at(struct symi_types *tc, uint64_t off);
+
+#endif
