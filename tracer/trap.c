@@ -19,6 +19,8 @@
 static struct {
 	uint64_t trap_pc;
 	uint64_t insn_pc;
+	uint8_t bytes[32];	/* the instruction and what follows, up to trap_pc + 16 */
+	uint8_t n;
 } cache[CACHE_SIZE];
 
 void trap_cache_flush(void)
@@ -60,11 +62,11 @@ static int find_insn(struct thread *t, const struct user_regs_struct *regs,
 	static uint8_t code[16384 + 32];
 	size_t n;
 
-	if (cache[ci].trap_pc == pc && cache[ci].insn_pc) {
-		n = read_code(p, cache[ci].insn_pc, code, (size_t)(pc - cache[ci].insn_pc) + 16, &base);
-		if (n && arch_find_access(code, n, base, pc, cache[ci].insn_pc, waddr, wlen, regs, insn) == 0)
-			return 0;
-	}
+	/* A hit needs no read of the target at all: code does not change. */
+	if (cache[ci].trap_pc == pc && cache[ci].n &&
+	    arch_find_access(cache[ci].bytes, cache[ci].n, cache[ci].insn_pc, pc,
+			     cache[ci].insn_pc, waddr, wlen, regs, insn) == 0)
+		return 0;
 
 	/* Look up the function around pc - 1: pc may already be past its end. */
 	if (p->as && as_func_at(p->as, pc - 1, &start, &size) && start < pc && pc - start <= 16384) {
@@ -79,9 +81,11 @@ static int find_insn(struct thread *t, const struct user_regs_struct *regs,
 		return -1;
 	if (arch_find_access(code, n, base, pc, start, waddr, wlen, regs, insn) < 0)
 		return -1;
-	if (!insn->rep) {
+	if (!insn->rep && insn->pc >= base && pc + 16 <= base + n && pc + 16 - insn->pc <= sizeof(cache[ci].bytes)) {
 		cache[ci].trap_pc = pc;
 		cache[ci].insn_pc = insn->pc;
+		cache[ci].n = (uint8_t)(pc + 16 - insn->pc);
+		memcpy(cache[ci].bytes, code + (insn->pc - base), cache[ci].n);
 	}
 	return 0;
 }
