@@ -22,7 +22,7 @@ racewatch demo: $SRC has two threads that share \`int foo\` with no lock:
 update_foo() writes it (line $(grep -n '/\* RACE-WRITE \*/' "$SRC" | cut -d: -f1)), read_foo() reads it (line $(grep -n '/\* RACE-READ \*/' "$SRC" | cut -d: -f1)).
 racewatch puts a hardware watchpoint on foo, stalls each thread that touches
 it for a short random delay, and reports the other thread's access if it
-lands inside that window -- the two accesses are then provably concurrent.
+lands inside that window: nothing ordered the two accesses, so they race.
 
 \$ $RW run -w foo -- $BIN
 EOF

@@ -34,6 +34,9 @@ struct access {
 	enum marking mark;
 	int aligned;		/* the whole operand is naturally aligned */
 	int watch;		/* index into proc->watches */
+	unsigned site;		/* RWMARK_* kind of the marked site it is in, 0 if none */
+	int stopped;		/* its thread is stopped at this access right now
+				 * (so its stack can be read); 0 for a scope's opening */
 	uint64_t time_ns;
 	char insn[96];		/* disassembly, "" if not decoded */
 };

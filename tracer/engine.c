@@ -2,6 +2,7 @@
 #include "addrspace.h"
 #include "arm.h"
 #include "counters.h"
+#include "marks.h"
 #include "policy.h"
 #include "report.h"
 #include "sampler.h"
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -25,6 +27,26 @@
 #include <unistd.h>
 
 #define HASH_SIZE 1024
+
+/*
+ * The program's registry, as include/racewatch.h lays it out (x86-64:
+ * unsigned long and pointers are 8 bytes).  Mirrored rather than included so
+ * the tracer never depends on the target's header being the same build.
+ */
+#define REGISTRY_MAGIC		0x5241434557415443ul
+#define REGISTRY_QUEUE		64
+#define REGISTRY_DOORBELL	SIGURG
+#define REGISTRY_OP_WATCH	1
+#define REGISTRY_OP_UNWATCH	2
+
+struct registry_request {
+	uint64_t op, addr, len, name;
+};
+
+struct registry {
+	uint64_t magic, active, lock, head, tail;
+	struct registry_request req[REGISTRY_QUEUE];
+};
 
 static struct {
 	const struct options *o;
@@ -69,9 +91,23 @@ static struct thread *thread_new(struct proc *p, pid_t tid)
 }
 
 /* t is gone (exited, killed, or replaced by exec): forget it. */
+static void release_held(struct proc *p);
+
 static void thread_gone(struct thread *t)
 {
+	struct proc *p = t->proc;
+
 	sampler_close(t, 0);
+	for (struct scope **pp = &p->scopes; *pp;) {
+		struct scope *sc = *pp;
+
+		if (sc->tid == t->tid) {
+			*pp = sc->next;
+			free(sc);
+		} else {
+			pp = &sc->next;
+		}
+	}
 	E.arm->forget(t);
 	for (struct thread **pp = &E.hash[(unsigned)t->tid % HASH_SIZE]; *pp; pp = &(*pp)->hnext) {
 		if (*pp == t) {
@@ -79,9 +115,17 @@ static void thread_gone(struct thread *t)
 			break;
 		}
 	}
-	t->proc->nthreads--;
+	p->nthreads--;
 	E.nthreads--;
 	counters[CTR_THREADS_LIVE] = (uint64_t)E.nthreads;
+	/* An interrupted thread that died instead of stopping owes no re-arm. */
+	if (t->flags & TF_REARM) {
+		p->rearm_pending--;
+		t->flags &= ~TF_HELD;
+		free(t);
+		release_held(p);
+		return;
+	}
 	free(t);
 }
 
@@ -99,6 +143,13 @@ int proc_read(struct proc *p, uint64_t addr, void *buf, size_t len)
 	if (p->memfd < 0 || addr > (uint64_t)LLONG_MAX)
 		return -1;
 	return pread(p->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1;
+}
+
+static int proc_write(struct proc *p, uint64_t addr, const void *buf, size_t len)
+{
+	if (p->memfd < 0 || addr > (uint64_t)LLONG_MAX)
+		return -1;
+	return pwrite(p->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1;
 }
 
 static struct proc *proc_new(pid_t pid)
@@ -125,6 +176,15 @@ static struct proc *proc_find(pid_t pid)
 /* Drop the symbols and memory handle of p (exec replaced them, or p ended). */
 static void proc_unload(struct proc *p)
 {
+	while (p->scopes) {
+		struct scope *sc = p->scopes;
+
+		p->scopes = sc->next;
+		free(sc);
+	}
+	marks_free(p->marks);
+	p->marks = NULL;
+	p->registry = 0;
 	if (p->memfd >= 0)
 		close(p->memfd);
 	p->memfd = -1;
@@ -161,6 +221,149 @@ static void thread_arm(struct thread *t)
 	}
 }
 
+/* ---- what the program registered (include/racewatch.h) ------------------ */
+
+/* Without -w: watch every RACEWATCH_WATCH(var) of the executable. */
+static void watch_registered(struct proc *p)
+{
+	char err[512];
+
+	if (!p->marks || !p->as)
+		return;
+	for (int i = 0; i < p->marks->nnames; i++) {
+		const char *name = p->marks->names[i];
+		struct watch_target wt;
+		struct wexpr e;
+
+		if (wexpr_parse(name, &e, err, sizeof(err)) < 0 ||
+		    wexpr_resolve(&e, p->as, &wt, err, sizeof(err)) < 0 ||
+		    watchset_add(p, &wt, name, err, sizeof(err)) < 0)
+			rw_warn("RACEWATCH_WATCH(%s): %s; not watching it", name, err);
+	}
+}
+
+/*
+ * Find racewatch_registry in the executable and tell the program we are
+ * here (active = our pid), so racewatch_watch() starts ringing the doorbell.
+ */
+static void registry_open(struct proc *p)
+{
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	unsigned long magic = 0, me = (unsigned long)getpid();
+	struct sym_var v;
+
+	if (!exe || sym_find_var(exe, NULL, "racewatch_registry", &v) < 0 || v.kind != SYM_STATIC)
+		return;
+	if (proc_read(p, v.addr + p->exe_bias, &magic, sizeof(magic)) < 0 ||
+	    magic != REGISTRY_MAGIC)
+		return;
+	if (proc_write(p, v.addr + p->exe_bias + offsetof(struct registry, active), &me, sizeof(me)) < 0) {
+		rw_warn("cannot enable run-time registration in %d: %s", p->pid, strerror(errno));
+		return;
+	}
+	p->registry = v.addr + p->exe_bias;
+	rw_debug("registry of %d at 0x%llx", p->pid, (unsigned long long)p->registry);
+}
+
+/* Tell the program we are gone (detach): racewatch_watch() goes quiet. */
+static __attribute__((unused)) void registry_close(struct proc *p)
+{
+	unsigned long zero = 0;
+
+	if (p->registry)
+		proc_write(p, p->registry + offsetof(struct registry, active), &zero, sizeof(zero));
+	p->registry = 0;
+}
+
+/* Resume every thread held at a doorbell once no re-arm is outstanding. */
+static void release_held(struct proc *p)
+{
+	if (p->rearm_pending > 0)
+		return;
+	for (int h = 0; h < HASH_SIZE; h++)
+		for (struct thread *o = E.hash[h]; o; o = o->hnext)
+			if (o->proc == p && (o->flags & TF_HELD)) {
+				o->flags &= ~TF_HELD;
+				thread_resume(o, 0);
+			}
+}
+
+/*
+ * The layout of p changed: give it to every thread.  Stopped threads and,
+ * with perf, running ones take it at once; with ptrace a running thread is
+ * interrupted and takes it at its next stop (dispatch arms every stop).
+ */
+static void rearm_all(struct proc *p)
+{
+	for (int h = 0; h < HASH_SIZE; h++)
+		for (struct thread *o = E.hash[h]; o; o = o->hnext) {
+			if (o->proc != p)
+				continue;
+			if ((o->flags & (TF_STOPPED | TF_WINDOW)) || E.arm == &arm_perf) {
+				thread_arm(o);
+			} else if (!(o->flags & TF_REARM) &&
+				   ptrace(PTRACE_INTERRUPT, o->tid, NULL, NULL) == 0) {
+				o->flags |= TF_REARM;
+				p->rearm_pending++;
+			}
+		}
+}
+
+/*
+ * t stopped on RACEWATCH_DOORBELL.  If requests are queued, take them all,
+ * re-arm, and hold t until every thread carries the new layout, so nothing
+ * after racewatch_watch() returns is missed.  Returns 0 if nothing was
+ * queued: then the signal is the program's own.
+ */
+static int doorbell(struct thread *t)
+{
+	struct proc *p = t->proc;
+	unsigned long head, tail;
+	char err[512];
+
+	if (proc_read(p, p->registry + offsetof(struct registry, head), &head, sizeof(head)) < 0 ||
+	    proc_read(p, p->registry + offsetof(struct registry, tail), &tail, sizeof(tail)) < 0 ||
+	    head == tail)
+		return 0;
+	for (; tail != head; tail++) {
+		struct registry_request rq;
+		struct watch_target wt;
+		char name[128] = "";
+
+		if (proc_read(p, p->registry + offsetof(struct registry, req) +
+			      (tail % REGISTRY_QUEUE) * sizeof(rq), &rq, sizeof(rq)) < 0)
+			break;
+		if (rq.op == REGISTRY_OP_UNWATCH) {
+			watchset_remove(p, rq.addr);
+			continue;
+		}
+		if (rq.op != REGISTRY_OP_WATCH || rq.len == 0 || rq.len > 4096)
+			continue;
+		/* The name is the program's: read it bounded, show it escaped. */
+		if (rq.name) {
+			for (size_t i = 0; i < sizeof(name) - 1; i++)
+				if (proc_read(p, rq.name + i, &name[i], 1) < 0 || !name[i])
+					break;
+			name[sizeof(name) - 1] = '\0';
+		}
+		memset(&wt, 0, sizeof(wt));
+		wt.addr = rq.addr;
+		wt.len = rq.len;
+		if (name[0])
+			rw_escape(wt.name, sizeof(wt.name), name);
+		else
+			snprintf(wt.name, sizeof(wt.name), "0x%llx:%llu", (unsigned long long)rq.addr,
+				 (unsigned long long)rq.len);
+		if (watchset_add(p, &wt, NULL, err, sizeof(err)) < 0)
+			rw_warn("racewatch_watch(%s): %s; not watching it", wt.name, err);
+	}
+	proc_write(p, p->registry + offsetof(struct registry, tail), &tail, sizeof(tail));
+	rearm_all(p);
+	t->flags |= TF_HELD;
+	release_held(p);
+	return 1;
+}
+
 /* ---- events ------------------------------------------------------------- */
 
 /* exec replaced the image of t's process: reload symbols, re-resolve, re-arm. */
@@ -192,7 +395,9 @@ static void on_exec(struct thread *t)
 	ctr_inc(CTR_EXECS);
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
-	p->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	p->memfd = open(path, O_RDWR | O_CLOEXEC);
+	if (p->memfd < 0)
+		p->memfd = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
 	p->as = as_open(p->pid, path, err, sizeof(err));
 	if (!p->as) {
@@ -204,41 +409,50 @@ static void on_exec(struct thread *t)
 		rw_debug("no symbols after exec: %s", err);
 	}
 	p->exec_seen = 1;
-	if (watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err)) < 0) {
-		if (first) {
-			rw_error("%s", err);
-			E.fatal = 1;
-			return;
-		}
-		rw_warn("after exec: %s; not watching it in this image", err);
+	watchset_clear(p);
+	if (p->as) {
+		as_exe(p->as, &p->exe_bias);
+		p->marks = marks_load(path);
 	}
+	if (E.o->nwatch) {
+		if (watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err)) < 0) {
+			if (first) {
+				rw_error("%s", err);
+				E.fatal = 1;
+				return;
+			}
+			rw_warn("after exec: %s; not watching it in this image", err);
+		}
+	} else {
+		watch_registered(p);
+	}
+	registry_open(p);
 	thread_arm(t);
 	thread_resume(t, 0);
 }
 
-/* Build the race record for w's access and acc and submit it. */
-static void judge_pair(struct thread *t, struct window *w, const struct access *acc)
+/*
+ * first (in a window, or a scope's opening) and acc (just trapped) touched
+ * the same bytes concurrently: ask the rules, report if they say so.
+ * before/now are the bytes of first's range when its window opened and now
+ * (vlen 0 when unknown).
+ */
+static void judge(struct proc *p, const struct access *first, const struct access *acc,
+		  const uint8_t *before, const uint8_t *now, unsigned vlen)
 {
-	struct proc *p = t->proc;
 	enum value_change vc = VALUE_UNKNOWN;
-	uint8_t now[sizeof(w->before)];
 	enum verdict v;
 	struct race r;
 
 	ctr_inc(CTR_CONCURRENT);
-	/* Both threads are stopped: what the later access found is still there. */
-	if (w->vlen && proc_read(p, w->acc.addr, now, w->vlen) == 0)
-		vc = memcmp(now, w->before, w->vlen) ? VALUE_CHANGED : VALUE_SAME;
 	/*
-	 * The window's own write happened before we read "before", so only a
+	 * The window's own write happened before "before" was read, so only a
 	 * write by the trapping thread can be judged by the value.
 	 */
-	if (!access_is_write(acc))
-		vc = VALUE_UNKNOWN;
-	if (access_is_write(acc))
-		w->explained = 1;
+	if (vlen && access_is_write(acc))
+		vc = memcmp(now, before, vlen) ? VALUE_CHANGED : VALUE_SAME;
 
-	v = policy_judge(&w->acc, acc, vc, E.o->strict, NULL);
+	v = policy_judge(first, acc, vc, E.o->strict, NULL);
 	if (v == VERDICT_NONE) {
 		ctr_inc(vc == VALUE_SAME ? CTR_UNCHANGED : CTR_NOT_RACES);
 		return;
@@ -246,16 +460,65 @@ static void judge_pair(struct thread *t, struct window *w, const struct access *
 	memset(&r, 0, sizeof(r));
 	r.kind = v == VERDICT_ASSERT ? RACE_ASSERT : RACE_DATA;
 	r.pid = p->pid;
-	r.a = w->acc;
+	r.a = *first;
 	r.b = *acc;
 	snprintf(r.var, sizeof(r.var), "%s", p->watches[acc->watch].t.name);
-	if (vc == VALUE_CHANGED && w->vlen <= 8) {
+	if (vc == VALUE_CHANGED && vlen <= 8) {
 		r.value_known = 1;
-		r.vsize = w->vlen;
-		r.old_val = sampler_value(w->before, w->vlen);
-		r.new_val = sampler_value(now, w->vlen);
+		r.vsize = vlen;
+		r.old_val = sampler_value(before, vlen);
+		r.new_val = sampler_value(now, vlen);
 	}
 	report_submit(&r, p->as);
+}
+
+static void judge_window(struct thread *t, struct window *w, const struct access *acc)
+{
+	uint8_t now[sizeof(w->before)];
+	unsigned vlen = w->vlen;
+
+	/* Both threads are stopped: what the later access found is still there. */
+	if (vlen && proc_read(t->proc, w->acc.addr, now, vlen) < 0)
+		vlen = 0;
+	if (access_is_write(acc))
+		w->explained = 1;
+	judge(t->proc, &w->acc, acc, w->before, now, vlen);
+}
+
+/*
+ * Scoped assertions: an opening pushes a scope for its thread, a closing
+ * pops it (and takes the scope's kind); any access by another thread while
+ * a scope is in force is checked against it.
+ */
+static void scopes_on_trap(struct thread *t, struct access *acc)
+{
+	struct proc *p = t->proc;
+
+	if (acc->site == RWMARK_SCOPE_ACCESS || acc->site == RWMARK_SCOPE_WRITER) {
+		struct scope *sc = xcalloc(1, sizeof(*sc));
+
+		sc->tid = t->tid;
+		sc->acc = *acc;
+		sc->acc.stopped = 0;	/* the thread runs on inside its scope */
+		sc->next = p->scopes;
+		p->scopes = sc;
+		return;
+	}
+	if (acc->site == RWMARK_SCOPE_END) {
+		for (struct scope **pp = &p->scopes; *pp; pp = &(*pp)->next) {
+			struct scope *sc = *pp;
+
+			if (sc->tid == t->tid && range_overlap(sc->acc.addr, sc->acc.size, acc->addr, acc->size)) {
+				acc->mark = sc->acc.mark;
+				*pp = sc->next;
+				free(sc);
+				break;
+			}
+		}
+	}
+	for (struct scope *sc = p->scopes; sc; sc = sc->next)
+		if (sc->tid != t->tid && range_overlap(sc->acc.addr, sc->acc.size, acc->addr, acc->size))
+			judge(p, &sc->acc, acc, NULL, NULL, 0);
 }
 
 /* t stopped on one of our watchpoints, in slot. */
@@ -271,12 +534,13 @@ static void on_trap(struct thread *t, int slot)
 		thread_resume(t, 0);
 		return;
 	}
+	scopes_on_trap(t, &acc);
 	n = sampler_match(t->proc, &acc, match, (int)ARRAY_SIZE(match));
 	rw_debug("trap: thread %d %s %u bytes at 0x%llx pc 0x%llx (%s): %d window(s)", t->tid,
 		 access_is_write(&acc) ? "write" : "read", acc.size, (unsigned long long)acc.addr,
 		 (unsigned long long)acc.pc, acc.insn, n);
 	for (int i = 0; i < n; i++)
-		judge_pair(t, match[i], &acc);
+		judge_window(t, match[i], &acc);
 	if (n == 0 && sampler_want(t->proc)) {
 		sampler_open(t, &acc);	/* t stays stopped until the window closes */
 		return;
@@ -302,6 +566,8 @@ static void on_signal(struct thread *t, int sig)
 			return;
 		}
 		ctr_inc(CTR_FOREIGN_SIGTRAPS);
+	} else if (sig == REGISTRY_DOORBELL && t->proc->registry && doorbell(t)) {
+		return;		/* ours: swallowed; t resumes once all threads are re-armed */
 	} else {
 		ctr_inc(CTR_SIGNALS_PASSED);
 	}
@@ -390,6 +656,11 @@ static void dispatch(pid_t tid, int status)
 		return;
 	t->flags |= TF_STOPPED;
 	thread_arm(t);	/* every stop of a thread that lacks the layout arms it */
+	if (t->flags & TF_REARM) {
+		t->flags &= ~TF_REARM;
+		t->proc->rearm_pending--;
+		release_held(t->proc);
+	}
 
 	sig = WSTOPSIG(status);
 	event = (unsigned)status >> 16;

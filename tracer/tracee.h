@@ -10,18 +10,28 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "access.h"
 #include "hwbp.h"
 #include "watchexpr.h"
 
 struct window;
 struct addrspace;
+struct marks;
 
 /* One resolved watch expression of a process. */
 struct watch {
 	const char *expr;	/* as the user wrote it (points into argv) */
 	struct watch_target t;	/* address, length, display name, marked */
 	int slot_first;		/* first debug-register slot it uses */
-	int nslots;		/* how many consecutive slots (a split variable) */
+	int nslots;		/* how many slots (a split variable) */
+	int active;		/* 0 once unwatched; the index stays reserved */
+};
+
+/* An ASSERT_EXCLUSIVE_*_SCOPED in force: thread tid is inside the scope. */
+struct scope {
+	pid_t tid;
+	struct access acc;	/* the scope's opening pseudo-access */
+	struct scope *next;
 };
 
 struct proc {
@@ -37,6 +47,11 @@ struct proc {
 	int nthreads;		/* live traced threads */
 	int running;		/* of those, how many are not stopped by us */
 	int exec_seen;		/* symbols loaded and watch set resolved */
+	struct marks *marks;	/* the executable's marked sites (include/racewatch.h) */
+	uint64_t exe_bias;	/* run-time minus link-time address of the executable */
+	uint64_t registry;	/* run-time address of racewatch_registry, 0 if none */
+	struct scope *scopes;	/* scoped assertions in force */
+	int rearm_pending;	/* threads interrupted to take a new layout */
 	struct proc *next;
 };
 
@@ -48,7 +63,8 @@ struct thread {
 #define TF_STOPPED	0x02	/* in a ptrace stop we have not resumed yet */
 #define TF_GROUP_STOP	0x04	/* in a group-stop, parked with PTRACE_LISTEN */
 #define TF_WINDOW	0x08	/* held stopped by its own stall window */
-#define TF_EXITED	0x10	/* gone; the struct waits to be freed */
+#define TF_REARM	0x10	/* interrupted so it can take a new layout */
+#define TF_HELD		0x20	/* rang the doorbell: held until every thread is re-armed */
 	unsigned armed_gen;	/* proc->gen when last armed */
 	int perf_fd[HWBP_SLOTS];	/* perf backend: one event per armed slot, or -1 */
 	struct window *window;	/* the stall window this thread holds open */

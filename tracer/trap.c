@@ -1,6 +1,7 @@
 #include "trap.h"
 #include "addrspace.h"
 #include "arch.h"
+#include "marks.h"
 #include "util.h"
 
 #include <string.h>
@@ -90,6 +91,56 @@ static int find_insn(struct thread *t, const struct user_regs_struct *regs,
 	return 0;
 }
 
+/* The marks table knows the executable's sites; other modules have none. */
+static unsigned site_kind(struct proc *p, uint64_t pc)
+{
+	uint64_t bias;
+
+	if (!p->marks || !p->as || as_module_at(p->as, pc, &bias) != as_exe(p->as, NULL))
+		return 0;
+	return marks_kind_at(p->marks, pc - bias);
+}
+
+/*
+ * How the access was marked (DESIGN.md section 5): the marks the header
+ * compiled in first, then LOCK-prefixed or XCHG instructions as atomic
+ * read-modify-writes, then a volatile or _Atomic DWARF type as marked;
+ * everything else is plain.  An assertion speaks for the whole variable,
+ * whatever byte its pseudo-access touched.
+ */
+static void classify(struct proc *p, const struct access_insn *insn,
+		     const struct watch *w, struct access *acc)
+{
+	acc->site = site_kind(p, insn->pc);
+	switch (acc->site) {
+	case RWMARK_DATA_RACE:
+		acc->mark = MARK_DATA_RACE;
+		return;
+	case RWMARK_ASSERT_ACCESS:
+	case RWMARK_SCOPE_ACCESS:
+	case RWMARK_SCOPE_END:	/* the engine turns it into the scope's own kind */
+		acc->mark = MARK_ASSERT_ACCESS;
+		break;
+	case RWMARK_ASSERT_WRITER:
+	case RWMARK_SCOPE_WRITER:
+		acc->mark = MARK_ASSERT_WRITER;
+		break;
+	case RWMARK_ONCE:
+		acc->mark = MARK_ONCE;
+		return;
+	default:
+		if (insn->atomic)
+			acc->mark = MARK_ATOMIC;
+		else if (w->t.marked)
+			acc->mark = MARK_ONCE;
+		else
+			acc->mark = MARK_PLAIN;
+		return;
+	}
+	acc->addr = w->t.addr;
+	acc->size = (unsigned)w->t.len;
+}
+
 int trap_decode(struct thread *t, int slot, struct access *acc)
 {
 	struct proc *p = t->proc;
@@ -129,12 +180,7 @@ int trap_decode(struct thread *t, int slot, struct access *acc)
 	acc->addr = lo;
 	acc->size = (unsigned)(hi - lo);
 
-	/* Marking without the header: LOCK/XCHG atomic, volatile/_Atomic type marked. */
-	if (insn.atomic)
-		acc->mark = MARK_ATOMIC;
-	else if (w->t.marked)
-		acc->mark = MARK_ONCE;
-	else
-		acc->mark = MARK_PLAIN;
+	classify(p, &insn, w, acc);
+	acc->stopped = 1;
 	return 0;
 }
