@@ -89,6 +89,12 @@ unit: $(UNIT_BIN)
 test: all unit
 	$(Q)O=$(O) ./tests/run.sh $(UNIT_BIN)
 
+# Every sample with a samples/DIR/NAME.expect under the tracer, one line each.
+# SAMPLES=GLOB picks some (e.g. SAMPLES='marking/*').
+.PHONY: samples-check
+samples-check: all
+	$(Q)O=$(O) ./tests/samples_check.sh $(if $(SAMPLES),'$(SAMPLES)')
+
 # Run the tracer on the racy sample and show the report.
 demo: all
 	$(Q)./scripts/demo.sh $(O)
@@ -99,6 +105,28 @@ asan:
 	    EXTRA_LIBS="-fsanitize=address,undefined" all unit
 	$(Q)O=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
 	    ./tests/run.sh build-asan/tests/unit/test_*
+
+# make install PREFIX=/usr/local DESTDIR=: the tracer, its man page and the
+# header target programs include.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+
+.PHONY: install
+install: $(O)/racewatch
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(INCLUDEDIR)
+	$(Q)install -m 755 $(O)/racewatch $(DESTDIR)$(BINDIR)/racewatch
+	$(Q)install -m 644 racewatch.1 $(DESTDIR)$(MANDIR)/man1/racewatch.1
+	$(Q)install -m 644 include/racewatch.h $(DESTDIR)$(INCLUDEDIR)/racewatch.h
+
+# Overhead and detection against native, ThreadSanitizer, Helgrind and DRD,
+# plus the raw cost of a watchpoint hit here: prints one table and writes
+# bench/RESULTS.md (~15 min; QUICK=1 for a short run, see bench/run.sh).
+.PHONY: bench
+bench: all
+	$(Q)O=$(O) ./bench/run.sh
 
 clean:
 	rm -rf build build-asan

@@ -3,10 +3,11 @@
  * with two implementations:
  *
  *   perf   perf_event_open(PERF_TYPE_BREAKPOINT) per thread and slot, with
- *          sigtrap=1 and remove_on_exec=1.  Traps arrive as SIGTRAP
- *          (si_code TRAP_PERF, si_perf_data = our cookie).  The events die
- *          with the tracer's file descriptors, so a dead tracer leaves an
- *          unharmed target.  The default.
+ *          remove_on_exec=1; hits arrive as the event's fasync signal,
+ *          SIGURG (si_code POLL_IN, si_fd = the event), owned by the thread
+ *          (arm_perf.c says why not sigtrap=1).  The events die with the
+ *          tracer's file descriptors, and a hit in flight when the tracer
+ *          dies is an ignored SIGURG: the target is unharmed.  The default.
  *   ptrace PTRACE_POKEUSER into u_debugreg: DR0-DR3, then DR7; DR6 says
  *          which slot fired (si_code TRAP_HWBKPT).  The registers outlive
  *          the tracer, so every exit path must clear DR7.
@@ -19,8 +20,12 @@
 
 #include "tracee.h"
 
+/* The signal perf breakpoint hits arrive as (default action: ignore). */
+#define ARM_PERF_SIGNAL SIGURG
+
 struct arm_backend {
 	const char *name;
+	int trap_signal;	/* the signal a hit stops the thread with */
 	/*
 	 * Make t carry exactly t->proc's slot layout.  Precondition: t is in a
 	 * ptrace stop (the perf backend does not need it, ptrace does).
@@ -32,10 +37,10 @@ struct arm_backend {
 	/* t no longer exists: drop what we hold for it without touching it. */
 	void (*forget)(struct thread *t);
 	/*
-	 * Is this SIGTRAP (t is in its signal-delivery stop) one of ours?
+	 * Is this trap_signal (t is in its signal-delivery stop) one of ours?
 	 * Returns the slot that fired, TRAP_FOREIGN when it belongs to the
 	 * program, or TRAP_STALE when it is ours but cannot be trusted (it
-	 * was delivered late because the program had SIGTRAP blocked).
+	 * comes from a layout since replaced).
 	 */
 	int (*trap_slot)(struct thread *t, const siginfo_t *si);
 };

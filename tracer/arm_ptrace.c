@@ -87,6 +87,7 @@ static int ptrace_trap_slot(struct thread *t, const siginfo_t *si)
 
 const struct arm_backend arm_ptrace = {
 	.name = "ptrace",
+	.trap_signal = SIGTRAP,
 	.arm = ptrace_arm,
 	.disarm = ptrace_disarm,
 	.forget = ptrace_forget,

@@ -10,6 +10,7 @@
 #include "util.h"
 #include "watchset.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -58,6 +59,8 @@ static struct {
 	int main_status;	/* its wait status, once it is gone */
 	int main_done;
 	int fatal;		/* set by a fatal error inside the loop */
+	int attached;		/* attach, not run: detach at the end, never kill */
+	int stop_requested;	/* attach: a signal told us to detach */
 	int sigfd;
 	sigset_t orig_mask;
 } E;
@@ -266,7 +269,7 @@ static void registry_open(struct proc *p)
 }
 
 /* Tell the program we are gone (detach): racewatch_watch() goes quiet. */
-static __attribute__((unused)) void registry_close(struct proc *p)
+static void registry_close(struct proc *p)
 {
 	unsigned long zero = 0;
 
@@ -421,7 +424,10 @@ static void on_exec(struct thread *t)
 				E.fatal = 1;
 				return;
 			}
-			rw_warn("after exec: %s; not watching it in this image", err);
+			if (p->pid == E.main_pid)
+				rw_warn("after exec: %s; not watching it in this image", err);
+			else
+				rw_debug("process %d after exec: %s", p->pid, err);
 		}
 	} else {
 		watch_registered(p);
@@ -554,7 +560,7 @@ static void on_signal(struct thread *t, int sig)
 	siginfo_t si;
 	int slot;
 
-	if (sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0) {
+	if (sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0) {
 		slot = E.arm->trap_slot(t, &si);
 		if (slot >= 0) {
 			on_trap(t, slot);
@@ -565,12 +571,10 @@ static void on_signal(struct thread *t, int sig)
 			thread_resume(t, 0);
 			return;
 		}
-		ctr_inc(CTR_FOREIGN_SIGTRAPS);
-	} else if (sig == REGISTRY_DOORBELL && t->proc->registry && doorbell(t)) {
-		return;		/* ours: swallowed; t resumes once all threads are re-armed */
-	} else {
-		ctr_inc(CTR_SIGNALS_PASSED);
 	}
+	if (sig == REGISTRY_DOORBELL && t->proc->registry && doorbell(t))
+		return;		/* ours: swallowed; t resumes once all threads are re-armed */
+	ctr_inc(sig == SIGTRAP ? CTR_FOREIGN_SIGTRAPS : CTR_SIGNALS_PASSED);
 	thread_resume(t, sig);	/* exactly what the program would have got */
 }
 
@@ -588,24 +592,74 @@ static void on_event_stop(struct thread *t, int sig)
 	thread_resume(t, 0);
 }
 
-/* A thread we do not know stopped: a new thread whose first stop won the race
- * with its creator's clone event. */
-static struct thread *adopt(pid_t tid)
+/* A "Name:\tvalue" line of /proc/TID/status, as a number (base 10 or 16). */
+static long long status_field(pid_t tid, const char *name, int base)
 {
 	char path[64], line[256];
-	pid_t tgid = 0;
-	struct proc *p;
+	size_t n = strlen(name);
+	long long v = -1;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
 	f = fopen(path, "r");
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "Tgid: %d", &tgid) == 1)
-				break;
-		fclose(f);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			v = strtoll(line + n + 1, NULL, base);
+			break;
+		}
 	}
-	p = proc_find(tgid);
+	fclose(f);
+	return v;
+}
+
+/*
+ * --follow-fork: child is a copy of parent, so it inherits the same symbols
+ * and the same watch layout at the same addresses (and the registry's
+ * `active`, copied with the memory).  Its threads are armed at their first
+ * stop like any new thread.
+ */
+static struct proc *proc_fork(struct proc *parent, pid_t child)
+{
+	struct proc *p = proc_new(child);
+	char path[64], err[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", child);
+	p->memfd = open(path, O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/exe", child);
+	p->as = as_open(child, path, err, sizeof(err));
+	if (p->as) {
+		as_exe(p->as, &p->exe_bias);
+		p->marks = marks_load(path);
+	}
+	p->exec_seen = parent->exec_seen;
+	p->registry = parent->registry;
+	if (parent->nwatches) {
+		p->watches = xcalloc((size_t)parent->nwatches, sizeof(*p->watches));
+		memcpy(p->watches, parent->watches, sizeof(*p->watches) * (size_t)parent->nwatches);
+	}
+	p->nwatches = parent->nwatches;
+	memcpy(p->slots, parent->slots, sizeof(p->slots));
+	memcpy(p->slot_watch, parent->slot_watch, sizeof(p->slot_watch));
+	p->slot_mask = parent->slot_mask;
+	p->gen = 1;
+	return p;
+}
+
+/* A thread we do not know stopped: a new thread whose first stop won the race
+ * with its creator's clone event, or (with --follow-fork) a new process. */
+static struct thread *adopt(pid_t tid)
+{
+	pid_t tgid = (pid_t)status_field(tid, "Tgid", 10);
+	struct proc *p = proc_find(tgid);
+
+	if (!p && E.o->follow_fork && tgid == tid) {
+		struct proc *parent = proc_find((pid_t)status_field(tid, "PPid", 10));
+
+		if (parent)
+			p = proc_fork(parent, tid);
+	}
 	if (!p) {
 		rw_debug("stop of unknown thread %d (tgid %d): detaching", tid, tgid);
 		ptrace(PTRACE_DETACH, tid, NULL, NULL);
@@ -619,8 +673,12 @@ static void on_clone(struct thread *t, int event)
 	unsigned long child = 0;
 
 	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &child);
-	if (event == PTRACE_EVENT_CLONE && child && !thread_find((pid_t)child))
-		thread_new(t->proc, (pid_t)child);
+	if (child && !thread_find((pid_t)child)) {
+		if (event == PTRACE_EVENT_CLONE)
+			thread_new(t->proc, (pid_t)child);
+		else if (!proc_find((pid_t)child))
+			thread_new(proc_fork(t->proc, (pid_t)child), (pid_t)child);
+	}
 	thread_resume(t, 0);
 }
 
@@ -691,6 +749,11 @@ static void on_tracer_signal(const struct signalfd_siginfo *si)
 {
 	if (si->ssi_signo == SIGCHLD)
 		return;
+	if (E.attached) {
+		/* Ctrl-C, kill, hangup: detach and leave the process running. */
+		E.stop_requested = 1;
+		return;
+	}
 	/*
 	 * A signal the terminal sent (Ctrl-C, Ctrl-\, hangup) reached the
 	 * program too, since it shares our process group: let it decide.  One
@@ -702,6 +765,16 @@ static void on_tracer_signal(const struct signalfd_siginfo *si)
 }
 
 /* ---- launch ------------------------------------------------------------- */
+
+/* What we ask ptrace to report: threads and exec always, forks on request. */
+static long trace_options(void)
+{
+	long o = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+
+	if (E.o->follow_fork)
+		o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+	return o;
+}
 
 /*
  * Find prog as execvp would (PATH unless it has a slash) and check that the
@@ -783,8 +856,7 @@ static pid_t launch(const char *path, char **argv)
 		rw_error("the program did not start");
 		return -1;
 	}
-	if (ptrace(PTRACE_SEIZE, pid, NULL,
-		   (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)) < 0) {
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)trace_options()) < 0) {
 		int e = errno;
 
 		rw_error("cannot trace the program: ptrace: %s%s", strerror(e),
@@ -847,7 +919,7 @@ static void loop(void)
 	struct signalfd_siginfo si;
 
 	drain_waits();
-	while (E.nthreads > 0 && !E.fatal) {
+	while (E.nthreads > 0 && !E.fatal && !E.stop_requested) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -864,6 +936,138 @@ static void loop(void)
 	}
 }
 
+/* ---- detach ------------------------------------------------------------- */
+
+/* Is sig pending for thread tid (its own queue or its process's)? */
+static int sig_pending(pid_t tid, int sig)
+{
+	unsigned long long bit = 1ull << (sig - 1);
+	long long own = status_field(tid, "SigPnd", 16), shared = status_field(tid, "ShdPnd", 16);
+
+	return (own > 0 && (own & bit)) || (shared > 0 && (shared & bit));
+}
+
+/* Wait (up to a few seconds) for one stop or exit of tid; 0 if none came. */
+static int wait_one(pid_t tid, int *status)
+{
+	for (int i = 0; i < 5000; i++) {
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+
+		if (r == tid)
+			return 1;
+		if (r < 0)
+			return 0;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * t is stopped.  A watchpoint trap of ours may still be queued for it (it
+ * hit just before we stopped it): let it be dequeued now, while we still
+ * recognise it, so it is not delivered to the program after we leave and
+ * kill it.  Any other signal met on the way is kept for the detach.
+ */
+static void flush_our_traps(struct thread *t)
+{
+	for (int tries = 0; tries < 4 && sig_pending(t->tid, E.arm->trap_signal); tries++) {
+		siginfo_t si;
+		int status, sig;
+
+		if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0 || !wait_one(t->tid, &status) ||
+		    !WIFSTOPPED(status)) {
+			t->flags &= ~TF_STOPPED;
+			return;
+		}
+		sig = WSTOPSIG(status);
+		if ((unsigned)status >> 16)
+			continue;	/* an event stop: still stopped, look again */
+		if (sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
+		    E.arm->trap_slot(t, &si) != TRAP_FOREIGN)
+			continue;	/* ours: swallowed */
+		if (!t->pending_sig)
+			t->pending_sig = sig;
+	}
+}
+
+/*
+ * Leave every traced process as we found it: each thread brought to a stop,
+ * our queued traps swallowed, the watchpoints removed, the registry told we
+ * are gone, the program's own signals handed back on PTRACE_DETACH.
+ * Window owners are released with the rest.
+ */
+static void detach_all(void)
+{
+	int waiting = 0, status;
+	pid_t tid;
+
+	for (struct proc *p = E.procs; p; p = p->next)
+		registry_close(p);
+	sampler_drop_all();
+	for (int h = 0; h < HASH_SIZE; h++)
+		for (struct thread *t = E.hash[h]; t; t = t->hnext)
+			if (!(t->flags & TF_STOPPED)) {
+				ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL);
+				waiting++;
+			}
+	/* Collect the stops; anything else that happens on the way is noted. */
+	for (int i = 0; waiting > 0 && i < 5000;) {
+		struct thread *t;
+		int sig;
+
+		tid = waitpid(-1, &status, __WALL | WNOHANG);
+		if (tid < 0)
+			break;
+		if (tid == 0) {
+			usleep(1000);
+			i++;
+			continue;
+		}
+		t = thread_find(tid);
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (t && !(t->flags & TF_STOPPED))
+				waiting--;
+			on_exit_status(tid, status);
+			continue;
+		}
+		if (!t) {
+			/* A thread born while we were stopping the others. */
+			if ((t = adopt(tid)))
+				t->flags |= TF_STOPPED;
+			continue;
+		}
+		if (!(t->flags & TF_STOPPED))
+			waiting--;
+		t->flags |= TF_STOPPED;
+		sig = WSTOPSIG(status);
+		if ((unsigned)status >> 16 == PTRACE_EVENT_STOP) {
+			if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+				t->flags |= TF_GROUP_STOP;
+		} else if (((unsigned)status >> 16) == 0) {
+			siginfo_t si;
+
+			if (sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
+			    E.arm->trap_slot(t, &si) != TRAP_FOREIGN)
+				continue;	/* our trap: swallowed */
+			t->pending_sig = sig;	/* the program's: delivered on detach */
+		}
+	}
+	for (int h = 0; h < HASH_SIZE; h++)
+		for (struct thread *t = E.hash[h], *n; t; t = n) {
+			n = t->hnext;
+			if (!(t->flags & TF_STOPPED)) {
+				rw_warn("thread %d did not stop; leaving it traced until we exit", t->tid);
+				continue;
+			}
+			flush_our_traps(t);
+			E.arm->disarm(t);
+			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pending_sig);
+			thread_gone(t);
+		}
+	while (E.procs)
+		proc_free(E.procs);
+}
+
 /* Fatal error mid-run: the program we launched must not outlive us traced. */
 static void kill_launched(void)
 {
@@ -875,25 +1079,39 @@ static void kill_launched(void)
 		;
 }
 
-int engine_run(const struct options *o)
+/* What run and attach share: signals, timer, limits, the random seed. */
+static int engine_init(const struct options *o)
 {
-	char prog[PATH_MAX];
-	int rc;
-
 	E.o = o;
 	E.arm = o->backend == BACKEND_PTRACE ? &arm_ptrace : &arm_perf;
 	rand_seed(o->seed ? o->seed : (now_ns() ^ ((uint64_t)getpid() << 32)));
 	if (watchset_check_syntax(o->watch, o->nwatch) < 0)
 		return 2;
-	if ((rc = find_program(o->argv[0], prog, sizeof(prog))) != 0)
-		return rc;
 	raise_fd_limit();
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);	/* windows close on time */
 	if (setup_signals() < 0 || sampler_init(o) < 0) {
 		rw_error("cannot set up the event loop: %s", strerror(errno));
 		return 2;
 	}
+	return 0;
+}
 
+static int finish(void)
+{
+	if (E.o->stats)
+		counters_print(stderr);
+	return report_count() > 0 ? E.o->exitcode : -1;
+}
+
+int engine_run(const struct options *o)
+{
+	char prog[PATH_MAX];
+	int rc;
+
+	if ((rc = engine_init(o)) != 0)
+		return rc;
+	if ((rc = find_program(o->argv[0], prog, sizeof(prog))) != 0)
+		return rc;
 	E.main_pid = launch(prog, o->argv);
 	if (E.main_pid < 0)
 		return 2;
@@ -904,13 +1122,139 @@ int engine_run(const struct options *o)
 		kill_launched();
 		return 2;
 	}
-	if (o->stats)
-		counters_print(stderr);
-	if (report_count() > 0)
-		return o->exitcode;
+	if ((rc = finish()) >= 0)
+		return rc;
 	if (!E.main_done)
 		return 2;
 	if (WIFSIGNALED(E.main_status))
 		return 128 + WTERMSIG(E.main_status);
 	return WEXITSTATUS(E.main_status);
+}
+
+/* Is pid something we can attach to?  0, or the exit status after the error. */
+static int check_target(pid_t pid)
+{
+	char path[64], buf[512], *rp;
+	ssize_t n;
+	int fd;
+
+	if (pid == getpid()) {
+		rw_error("attach: %d is racewatch itself", pid);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rw_error("attach: no such process: %d", pid);
+		return 2;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	rp = strrchr(buf, ')');
+	if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X')) {
+		rw_error("attach: process %d is a zombie: it has exited and only waits to be reaped", pid);
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * Seize every thread of pid, again and again until no new one shows up:
+ * a thread started by one we had not seized yet is not auto-attached.
+ */
+static int seize_all(struct proc *p)
+{
+	char path[64];
+	int added;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
+	do {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (!d) {
+			rw_error("attach: process %d is gone", p->pid);
+			return -1;
+		}
+		added = 0;
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+
+			if (tid <= 0 || thread_find(tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)trace_options()) == 0) {
+				thread_new(p, tid);
+				added++;
+				continue;
+			}
+			if (errno == ESRCH)
+				continue;	/* exited meanwhile */
+			if (errno == EPERM && status_field(tid, "TracerPid", 10) == getpid())
+				continue;	/* auto-attached through a clone already */
+			rw_error("attach: cannot trace process %d: %s%s", p->pid, strerror(errno),
+				 errno == EPERM ? " (tracing another user's process needs CAP_SYS_PTRACE; "
+				 "also check /proc/sys/kernel/yama/ptrace_scope, and whether a debugger "
+				 "already traces it)" : "");
+			closedir(d);
+			return -1;
+		}
+		closedir(d);
+	} while (added);
+	return 0;
+}
+
+int engine_attach(const struct options *o)
+{
+	char path[64], err[512];
+	struct proc *p;
+	int rc;
+
+	if ((rc = check_target(o->pid)) != 0)
+		return rc;
+	if ((rc = engine_init(o)) != 0)
+		return rc;
+	E.attached = 1;
+	E.main_pid = o->pid;
+	p = proc_new(o->pid);
+	if (seize_all(p) < 0) {
+		detach_all();
+		return 2;
+	}
+	if (o->backend == BACKEND_PTRACE)
+		rw_warn("--backend ptrace: the debug registers outlive racewatch; if racewatch is "
+			"killed with SIGKILL, process %d dies of SIGTRAP at its next watched access "
+			"(the default perf backend has no such risk)", o->pid);
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	p->memfd = open(path, O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	p->as = as_open(p->pid, path, err, sizeof(err));
+	if (!p->as) {
+		rw_error("attach: %s", err);
+		detach_all();
+		return 2;
+	}
+	as_exe(p->as, &p->exe_bias);
+	p->marks = marks_load(path);
+	p->exec_seen = 1;
+	if (o->nwatch) {
+		if (watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err)) < 0) {
+			rw_error("%s", err);
+			detach_all();
+			return 2;
+		}
+	} else {
+		watch_registered(p);
+	}
+	registry_open(p);
+	rearm_all(p);
+
+	loop();
+	detach_all();
+	if (E.fatal)
+		return 2;
+	rc = finish();
+	return rc >= 0 ? rc : 0;
 }

@@ -14,4 +14,12 @@
  */
 int engine_run(const struct options *o);
 
+/*
+ * `racewatch attach`: seize every thread of process o->pid, trace it until
+ * it exits or we are told to stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT), then
+ * detach leaving no watchpoint, perf event, stopped thread or pending
+ * SIGTRAP of ours behind.  Returns racewatch's exit status.
+ */
+int engine_attach(const struct options *o);
+
 #endif

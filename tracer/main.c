@@ -2,6 +2,7 @@
 #include "engine.h"
 #include "options.h"
 #include "probe.h"
+#include "report.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -15,12 +16,20 @@ int main(int argc, char **argv)
 		return status;
 	switch (o.cmd) {
 	case CMD_RUN:
-		return engine_run(&o);
+		/* Sinks and suppressions first: a bad file is exit 2 before anything runs. */
+		if (report_init(&o) < 0)
+			return 2;
+		status = engine_run(&o);
+		report_finish(status);
+		return status;
 	case CMD_PROBE:
 		return probe_main();
 	case CMD_ATTACH:
-		rw_error("attach is not implemented yet");
-		return 2;
+		if (report_init(&o) < 0)
+			return 2;
+		status = engine_attach(&o);
+		report_finish(status);
+		return status;
 	}
 	return 2;
 }

@@ -1,4 +1,5 @@
 #include "options.h"
+#include "report.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -20,12 +21,18 @@ static const char usage_text[] =
 "      --follow-fork    trace forked children too\n"
 "      --stats          print counters at exit\n"
 "      --seed N         seed for the sampler's random choices\n"
+"      --stack-depth N  caller frames shown per access (default 16, 0 = access only)\n"
+"  -o FILE.jsonl        also write each race as one JSON line to FILE\n"
+"      --sarif FILE     write a SARIF 2.1.0 log of the races to FILE at exit\n"
+"      --suppressions FILE  race:, race_top:, var:, file: patterns not to report\n"
+"      --gdb-script DIR write DIR/race-N.gdb, a gdb command file per race\n"
 "  -v, --verbose        trace what the engine does\n"
 "  -h, --help           this text\n";
 
 enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
 	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK,
+	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT,
 };
 
 static const struct option longopts[] = {
@@ -38,6 +45,11 @@ static const struct option longopts[] = {
 	{ "follow-fork", no_argument,       NULL, OPT_FOLLOW_FORK },
 	{ "stats",       no_argument,       NULL, OPT_STATS },
 	{ "seed",        required_argument, NULL, OPT_SEED },
+	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
+	{ "output",      required_argument, NULL, 'o' },
+	{ "sarif",       required_argument, NULL, OPT_SARIF },
+	{ "suppressions", required_argument, NULL, OPT_SUPPRESSIONS },
+	{ "gdb-script",  required_argument, NULL, OPT_GDB_SCRIPT },
 	{ "verbose",     no_argument,       NULL, 'v' },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -62,6 +74,7 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 	o->delay_us = 200;
 	o->sample = 1;
 	o->exitcode = 66;
+	o->stack_depth = REPORT_DEFAULT_DEPTH;
 	o->backend = BACKEND_PERF;
 	*exit_status = 2;
 
@@ -90,7 +103,7 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the program name so its own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+:w:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:w:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o->watch = xrealloc(o->watch, sizeof(char *) * (size_t)(o->nwatch + 1));
@@ -139,6 +152,23 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			if (number("--seed", optarg, 0, UINT64_MAX, &v))
 				return -1;
 			o->seed = v;
+			break;
+		case OPT_STACK_DEPTH:
+			if (number("--stack-depth", optarg, 0, REPORT_MAX_DEPTH, &v))
+				return -1;
+			o->stack_depth = (int)v;
+			break;
+		case 'o':
+			o->json_path = optarg;
+			break;
+		case OPT_SARIF:
+			o->sarif_path = optarg;
+			break;
+		case OPT_SUPPRESSIONS:
+			o->suppressions = optarg;
+			break;
+		case OPT_GDB_SCRIPT:
+			o->gdb_dir = optarg;
 			break;
 		case 'v':
 			rw_verbose = 1;

@@ -23,6 +23,11 @@ struct options {
 	int stats;		/* --stats */
 	uint64_t seed;		/* --seed, 0 = from time and pid */
 	int follow_fork;	/* --follow-fork */
+	int stack_depth;	/* --stack-depth: caller frames per access (0 = access frame only) */
+	const char *json_path;	/* -o FILE.jsonl, NULL if none */
+	const char *sarif_path;	/* --sarif FILE, NULL if none */
+	const char *suppressions;	/* --suppressions FILE, NULL if none */
+	const char *gdb_dir;	/* --gdb-script DIR, NULL if none */
 	pid_t pid;		/* attach */
 	char **argv;		/* run: PROG ARGS..., NULL-terminated */
 };

@@ -1,19 +1,105 @@
 #include "report.h"
 #include "addrspace.h"
 #include "counters.h"
+#include "options.h"
+#include "stack.h"
+#include "suppress.h"
 #include "util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-static struct race **races;
-static int nraces, capraces;
+const char *const race_kind_names[RACE_KIND_COUNT] = {
+	[RACE_DATA]		= "data-race",
+	[RACE_UNKNOWN_ORIGIN]	= "unknown-origin",
+	[RACE_ASSERT]		= "assert",
+};
+
+_Static_assert(ARRAY_SIZE(race_kind_names) == RACE_KIND_COUNT, "one name per race kind");
+
+uint64_t report_start_ns;
+double report_start_wall;
+
+static struct {
+	int depth;		/* --stack-depth */
+	int json, sarif, gdb;	/* which sinks are open */
+	int finished;		/* report_finish ran */
+	struct supp_set supp;	/* --suppressions */
+} R = { .depth = REPORT_DEFAULT_DEPTH };
+
+/* Reported races in order (race->id = index + 1), then the suppressed ones. */
+static struct race **races, **supp_races;
+static int nraces, capraces, nsupp, capsupp;
+
+static void at_exit(void)
+{
+	report_finish(-1);
+}
+
+int report_init(const struct options *o)
+{
+	char err[512];
+	struct timespec ts;
+
+	report_start_ns = now_ns();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	report_start_wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	R.depth = o->stack_depth;
+	if (o->suppressions && supp_load(&R.supp, o->suppressions, err, sizeof(err)) < 0) {
+		rw_error("%s", err);
+		return -1;
+	}
+	if (o->json_path) {
+		if (report_json_open(o->json_path, o->argv, err, sizeof(err)) < 0) {
+			rw_error("%s", err);
+			return -1;
+		}
+		R.json = 1;
+	}
+	if (o->sarif_path) {
+		if (report_sarif_open(o->sarif_path, o->argv, err, sizeof(err)) < 0) {
+			rw_error("%s", err);
+			return -1;
+		}
+		R.sarif = 1;
+	}
+	if (o->gdb_dir) {
+		if (report_gdb_open(o->gdb_dir, o->argv, err, sizeof(err)) < 0) {
+			rw_error("%s", err);
+			return -1;
+		}
+		R.gdb = 1;
+	}
+	atexit(at_exit);
+	return 0;
+}
+
+void report_finish(int exit_status)
+{
+	if (R.finished)
+		return;
+	R.finished = 1;
+	if (R.json)
+		report_json_close(races, nraces, exit_status);
+	if (R.sarif)
+		report_sarif_write(exit_status);
+	for (int i = 0; i < R.supp.n; i++)
+		if (R.supp.v[i].hits)
+			rw_debug("suppression %s:%d '%s' matched %lu race(s)", R.supp.path,
+				 R.supp.v[i].line, R.supp.v[i].pattern, R.supp.v[i].hits);
+}
 
 int report_count(void)
 {
 	return nraces;
+}
+
+const struct race *report_get(int i)
+{
+	return i >= 0 && i < nraces ? races[i] : NULL;
 }
 
 /* Same race: same kind and variable and the same two pcs, in either order. */
@@ -27,8 +113,16 @@ static int same_race(const struct race *x, const struct race *y)
 	       (x->a.pc == y->b.pc && x->b.pc == y->a.pc);
 }
 
+static struct race *find_race(struct race **v, int n, const struct race *r)
+{
+	for (int i = 0; i < n; i++)
+		if (same_race(v[i], r))
+			return v[i];
+	return NULL;
+}
+
 /* DWARF paths are often absolute; show them relative to where we run. */
-static const char *shorten_path(const char *file)
+const char *report_short_path(const char *file)
 {
 	static char cwd[4096];
 	static size_t n;
@@ -45,53 +139,188 @@ static const char *shorten_path(const char *file)
 	return file;
 }
 
-static int symbolize(struct addrspace *as, uint64_t pc, struct report_frame *out, int max)
-{
-	struct sym_frame f[REPORT_MAX_FRAMES];
-	int n = as ? as_frames_at(as, pc, f, max < REPORT_MAX_FRAMES ? max : REPORT_MAX_FRAMES) : 0;
+/* ---- stacks --------------------------------------------------------------- */
 
+struct frames {
+	struct report_frame *v;
+	int n, cap;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+/* The main module is opened as /proc/PID/exe: name the file it is. */
+static char *module_path(const char *p)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (p && !strncmp(p, "/proc/", 6) && (n = readlink(p, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		return xstrdup(buf);
+	}
+	return dup_or_null(p);
+}
+
+/*
+ * Append the source frames at pc (inline levels first).  lookup is where
+ * the line table is asked: pc for the access, pc - 1 for a return address
+ * (the call instruction, not the one after it).
+ */
+static void add_frames(struct frames *fs, struct addrspace *as, uint64_t pc, uint64_t lookup)
+{
+	struct sym_frame sf[16];
+	struct symtab *st = NULL;
+	uint64_t bias = 0, start = 0, size = 0;
+	const char *sym = NULL;
+	char *mod;
+	int n = as ? as_frames_at(as, lookup, sf, (int)ARRAY_SIZE(sf)) : 0;
+
+	if (as) {
+		st = as_module_at(as, pc, &bias);
+		sym = as_func_at(as, lookup, &start, &size);
+	}
 	if (n <= 0) {
-		out[0].pc = pc;
-		snprintf(out[0].func, sizeof(out[0].func), "0x%" PRIx64, pc);
-		out[0].file[0] = '\0';
-		out[0].line = 0;
-		out[0].inlined = 0;
-		return 1;
+		sf[0].func = NULL;
+		sf[0].file = NULL;
+		sf[0].line = 0;
+		sf[0].inlined = 0;
+		n = 1;
 	}
+	mod = st ? module_path(sym_path(st)) : NULL;
 	for (int i = 0; i < n; i++) {
-		out[i].pc = pc;
-		if (f[i].func)
-			rw_escape(out[i].func, sizeof(out[i].func), f[i].func);
-		else
-			snprintf(out[i].func, sizeof(out[i].func), "0x%" PRIx64, pc);
-		rw_escape(out[i].file, sizeof(out[i].file), shorten_path(f[i].file));
-		out[i].line = f[i].line;
-		out[i].inlined = f[i].inlined;
+		struct report_frame *f;
+
+		if (fs->n == fs->cap) {
+			fs->cap = fs->cap ? 2 * fs->cap : 8;
+			fs->v = xrealloc(fs->v, sizeof(*fs->v) * (size_t)fs->cap);
+		}
+		f = &fs->v[fs->n++];
+		f->pc = pc;
+		f->func = dup_or_null(sf[i].func);
+		f->file = dup_or_null(sf[i].file);
+		f->module = mod ? xstrdup(mod) : NULL;
+		f->modoff = st ? pc - bias : 0;
+		f->sym = dup_or_null(sym);
+		f->symoff = sym ? pc - start : 0;
+		f->line = sf[i].line;
+		f->inlined = i < n - 1 ? sf[i].inlined : 0;
 	}
-	return n;
+	free(mod);
+}
+
+/*
+ * The stack of access acc: its own frame (with inline levels), then up to
+ * R.depth callers unwound from its stopped thread.
+ * Precondition: acc->stopped means acc's thread is in a ptrace stop at acc.
+ */
+static struct report_frame *take_stack(struct addrspace *as, const struct access *acc, int *n)
+{
+	struct frames fs = { 0 };
+	struct stack_pc *pcs;
+	int np = 0;
+
+	add_frames(&fs, as, acc->pc, acc->pc);
+	if (R.depth > 0 && acc->stopped) {
+		pcs = xcalloc((size_t)R.depth, sizeof(*pcs));
+		np = stack_unwind(acc->tid, pcs, R.depth);
+		for (int i = 0; i < np; i++)
+			add_frames(&fs, as, pcs[i].pc, pcs[i].exact ? pcs[i].pc : pcs[i].pc - 1);
+		free(pcs);
+	}
+	*n = fs.n;
+	return fs.v;
+}
+
+static void supp_view(const struct report_frame *f, int n, struct supp_frame *out)
+{
+	for (int i = 0; i < n; i++) {
+		out[i].func = f[i].func;
+		out[i].file = f[i].file;
+		out[i].module = f[i].module;
+	}
+}
+
+/* The first suppression matching r (stacks taken), or NULL. */
+static struct suppression *suppressed_by(const struct race *r)
+{
+	struct supp_frame *sa, *sb;
+	struct suppression *s;
+
+	if (!R.supp.n)
+		return NULL;
+	sa = xcalloc((size_t)r->nfa + 1, sizeof(*sa));
+	sb = xcalloc((size_t)r->nfb + 1, sizeof(*sb));
+	supp_view(r->fa, r->nfa, sa);
+	supp_view(r->fb, r->nfb, sb);
+	{
+		const struct supp_frame *const st[2] = { sa, sb };
+		const int n[2] = { r->nfa, r->nfb };
+
+		s = supp_match(&R.supp, r->var, st, n, 2);
+	}
+	free(sa);
+	free(sb);
+	return s;
+}
+
+static struct race *keep(struct race ***v, int *n, int *cap, const struct race *r)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		*v = xrealloc(*v, sizeof(**v) * (size_t)*cap);
+	}
+	(*v)[*n] = xcalloc(1, sizeof(*r));
+	*(*v)[*n] = *r;
+	return (*v)[(*n)++];
 }
 
 int report_submit(struct race *r, struct addrspace *as)
 {
-	for (int i = 0; i < nraces; i++) {
-		if (same_race(races[i], r)) {
-			races[i]->count++;
-			races[i]->last_ns = r->b.time_ns ? r->b.time_ns : r->a.time_ns;
-			ctr_inc(CTR_RACE_REPEATS);
-			return 0;
-		}
-	}
-	if (nraces == capraces) {
-		capraces = capraces ? 2 * capraces : 16;
-		races = xrealloc(races, sizeof(*races) * (size_t)capraces);
-	}
-	r->count = 1;
-	r->first_ns = r->last_ns = r->b.time_ns ? r->b.time_ns : r->a.time_ns;
-	r->nfa = symbolize(as, r->a.pc, r->fa, REPORT_MAX_FRAMES);
-	r->nfb = r->kind == RACE_UNKNOWN_ORIGIN ? 0 : symbolize(as, r->b.pc, r->fb, REPORT_MAX_FRAMES);
-	races[nraces] = xcalloc(1, sizeof(*r));
-	*races[nraces++] = *r;
+	uint64_t seen = r->b.time_ns ? r->b.time_ns : r->a.time_ns;
+	struct suppression *s;
+	struct race *old;
 
+	if (!seen)
+		seen = now_ns();
+	/* A repeat: count it, nothing else (no stack, no output but a
+	 * rate-limited JSON update). */
+	if ((old = find_race(races, nraces, r)) != NULL) {
+		old->count++;
+		old->last_ns = seen;
+		ctr_inc(CTR_RACE_REPEATS);
+		if (R.json)
+			report_json_repeat(old);
+		return 0;
+	}
+	if ((old = find_race(supp_races, nsupp, r)) != NULL) {
+		old->count++;
+		old->last_ns = seen;
+		return 0;
+	}
+
+	r->count = 1;
+	r->first_ns = r->last_ns = seen;
+	r->fa = take_stack(as, &r->a, &r->nfa);
+	r->fb = NULL;
+	r->nfb = 0;
+	if (r->kind != RACE_UNKNOWN_ORIGIN)
+		r->fb = take_stack(as, &r->b, &r->nfb);
+
+	if ((s = suppressed_by(r)) != NULL) {
+		s->hits++;
+		r->suppressed = 1;
+		r->id = 0;
+		keep(&supp_races, &nsupp, &capsupp, r);
+		ctr_inc(CTR_SUPPRESSED);
+		rw_debug("race on %s suppressed by %s:%d (%s)", r->var, R.supp.path, s->line, s->pattern);
+		return 0;
+	}
+
+	r->id = (unsigned)nraces + 1;
+	r = keep(&races, &nraces, &capraces, r);
 	switch (r->kind) {
 	case RACE_DATA:
 		ctr_inc(CTR_RACES);
@@ -102,12 +331,20 @@ int report_submit(struct race *r, struct addrspace *as)
 	case RACE_ASSERT:
 		ctr_inc(CTR_ASSERT_FAILURES);
 		break;
+	case RACE_KIND_COUNT:
+		break;
 	}
 	report_print_text(stderr, r);
+	if (R.json)
+		report_json_race(r);
+	if (R.gdb)
+		report_gdb_race(r);
 	return 1;
 }
 
-static const char *access_verb(const struct access *a)
+/* ---- text ----------------------------------------------------------------- */
+
+const char *report_access_verb(const struct access *a)
 {
 	static const char *const verbs[][2] = {
 		[ACCESS_READ]  = { "read", "read (marked)" },
@@ -128,43 +365,83 @@ static const char *access_verb(const struct access *a)
 	}
 }
 
+static const char *base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+
+	return s ? s + 1 : path ? path : "";
+}
+
+/* " #3 writer samples/basic/race_rw.c:77", escaped. */
+static void print_frame(FILE *f, int i, const struct report_frame *fr)
+{
+	char func[256], file[512], mod[256];
+
+	if (fr->func)
+		rw_escape(func, sizeof(func), fr->func);
+	else
+		snprintf(func, sizeof(func), "0x%" PRIx64, fr->pc);
+	fprintf(f, " #%d %s", i, func);
+	if (fr->file) {
+		rw_escape(file, sizeof(file), report_short_path(fr->file));
+		fprintf(f, " %s:%d", file, fr->line);
+	} else if (fr->module) {
+		rw_escape(mod, sizeof(mod), base_name(fr->module));
+		fprintf(f, " (%s+0x%" PRIx64 ")", mod, fr->modoff);
+	}
+	if (fr->inlined)
+		fputs(" (inlined)", f);
+	fputc('\n', f);
+}
+
 static void print_access(FILE *f, const struct race *r, const struct access *a,
 			 const struct report_frame *fr, int nfr, const char *lead)
 {
 	fprintf(f, "%s%s to 0x%" PRIx64 " (%s) of %u bytes by thread %d:\n",
-		lead, access_verb(a), a->addr, r->var, a->size, a->tid);
-	for (int i = 0; i < nfr; i++) {
-		fprintf(f, " #%d %s", i, fr[i].func);
-		if (fr[i].file[0])
-			fprintf(f, " %s:%d", fr[i].file, fr[i].line);
-		if (fr[i].inlined)
-			fputs(" (inlined)", f);
-		fputc('\n', f);
-	}
+		lead, report_access_verb(a), a->addr, r->var, a->size, a->tid);
+	for (int i = 0; i < nfr; i++)
+		print_frame(f, i, &fr[i]);
 }
 
-static const char *top_func(const struct report_frame *fr, int n)
+/* The function an access is in, escaped, for titles. */
+static void top_func(char *buf, size_t len, const struct report_frame *fr, int n)
 {
-	return n > 0 ? fr[0].func : "??";
+	if (n > 0 && fr[0].func)
+		rw_escape(buf, len, fr[0].func);
+	else if (n > 0)
+		snprintf(buf, len, "0x%" PRIx64, fr[0].pc);
+	else
+		snprintf(buf, len, "??");
+}
+
+void report_title(char *buf, size_t len, const struct race *r)
+{
+	char fa[256], fb[256];
+
+	top_func(fa, sizeof(fa), r->fa, r->nfa);
+	if (r->kind == RACE_UNKNOWN_ORIGIN) {
+		snprintf(buf, len, "data-race in %s", fa);
+		return;
+	}
+	top_func(fb, sizeof(fb), r->fb, r->nfb);
+	/* Sorted names make the title stable whoever came first. */
+	snprintf(buf, len, "%s in %s / %s",
+		 r->kind == RACE_ASSERT ? "assert: race" : "data-race",
+		 strcmp(fa, fb) <= 0 ? fa : fb, strcmp(fa, fb) <= 0 ? fb : fa);
 }
 
 void report_print_text(FILE *f, const struct race *r)
 {
 	static const char rule[] =
 		"==================================================================";
-	const char *fa = top_func(r->fa, r->nfa), *fb = top_func(r->fb, r->nfb);
+	char title[600];
 
+	report_title(title, sizeof(title), r);
 	fprintf(f, "%s\n", rule);
+	fprintf(f, "BUG: racewatch: %s\n\n", title);
 	if (r->kind == RACE_UNKNOWN_ORIGIN) {
-		fprintf(f, "BUG: racewatch: data-race in %s\n\n", fa);
 		print_access(f, r, &r->a, r->fa, r->nfa, "race at unknown origin, with ");
 	} else {
-		/* Sorted names make the title stable whoever came first. */
-		const char *x = strcmp(fa, fb) <= 0 ? fa : fb;
-		const char *y = x == fa ? fb : fa;
-
-		fprintf(f, "BUG: racewatch: %s in %s / %s\n\n",
-			r->kind == RACE_ASSERT ? "assert: race" : "data-race", x, y);
 		print_access(f, r, &r->a, r->fa, r->nfa, "");
 		fputc('\n', f);
 		print_access(f, r, &r->b, r->fb, r->nfb, "");

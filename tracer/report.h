@@ -1,8 +1,10 @@
 /*
  * report — race records: deduplicated (a pair already reported is counted,
- * not printed again), symbolized while both threads are still stopped, and
- * handed to the sinks (KCSAN-style text on stderr; JSON, SARIF and the TUI
- * plug in here).
+ * not printed again), given both stacks while both threads are still
+ * stopped, filtered by --suppressions, and handed to the sinks: KCSAN-style
+ * text on stderr, JSON lines (-o, report_json.c), SARIF (--sarif,
+ * report_sarif.c, written at exit), gdb command files (--gdb-script,
+ * gdbscript.c); the TUI reads the same records through report_get().
  */
 #ifndef RACEWATCH_REPORT_H
 #define RACEWATCH_REPORT_H
@@ -12,21 +14,40 @@
 #include "access.h"
 
 struct addrspace;
+struct options;
 
 enum race_kind {
 	RACE_DATA,		/* two threads, concurrent, the rules say race */
 	RACE_UNKNOWN_ORIGIN,	/* value changed in a window, no trapped writer */
 	RACE_ASSERT,		/* ASSERT_EXCLUSIVE_* violated */
+	RACE_KIND_COUNT
 };
 
-#define REPORT_MAX_FRAMES 16
+/* "data-race", "unknown-origin", "assert": the JSON kind and SARIF rule id. */
+extern const char *const race_kind_names[RACE_KIND_COUNT];
 
+#define REPORT_DEFAULT_DEPTH 16		/* --stack-depth default */
+#define REPORT_MAX_DEPTH 256		/* --stack-depth maximum */
+
+/*
+ * One frame of an access's stack.  Frame 0 is the access itself: its pc
+ * and, when the access is in inlined code, one frame per inline level (all
+ * with the same pc, inlined = 1 but the last).  Then one physical frame per
+ * caller, again with its inline levels: pc is the return address, and the
+ * source line is that of the call (looked up at pc - 1).  Strings are as the
+ * program's ELF/DWARF give them: escape them before printing (rw_escape,
+ * json_string).
+ */
 struct report_frame {
 	uint64_t pc;
-	char func[128];		/* escaped for the terminal */
-	char file[256];		/* escaped; "" when unknown */
-	int line;
-	int inlined;
+	char *func;		/* function name, NULL if unknown */
+	char *file;		/* source path as DWARF gives it, NULL if unknown */
+	char *module;		/* path of the module (executable or library), NULL if none */
+	uint64_t modoff;	/* pc - the module's load bias: its link-time address */
+	char *sym;		/* ELF symbol containing pc (the physical function), NULL if none */
+	uint64_t symoff;	/* pc - that symbol's start */
+	int line;		/* 0 if unknown */
+	int inlined;		/* 1: inlined into the next frame */
 };
 
 struct race {
@@ -38,24 +59,94 @@ struct race {
 	int value_known;	/* old/new below are meaningful */
 	unsigned vsize;		/* bytes shown in the value line */
 	uint64_t old_val, new_val;
-	struct report_frame fa[REPORT_MAX_FRAMES], fb[REPORT_MAX_FRAMES];
-	int nfa, nfb;
+	/* Filled by report_submit for a new race; the caller leaves them 0. */
+	struct report_frame *fa, *fb;	/* stacks of a and b, frame 0 on top */
+	int nfa, nfb;		/* nfb is 0 for unknown origin */
+	unsigned id;		/* 1, 2, ... in reporting order; 0 if suppressed */
 	unsigned count;		/* times seen */
-	uint64_t first_ns, last_ns;
+	uint64_t first_ns, last_ns;	/* CLOCK_MONOTONIC (now_ns) of first / last sighting */
+	/* report.c's bookkeeping. */
+	int suppressed;		/* matched a --suppressions rule: never shown */
+	unsigned json_count;	/* count as last written to -o */
+	uint64_t json_ns;	/* when that was (now_ns) */
 };
 
 /*
+ * Set up the sinks from the options (--stack-depth, -o, --sarif,
+ * --suppressions, --gdb-script): loads and checks the suppressions, opens
+ * the output files.  Call once before the program starts.  Returns 0, or -1
+ * after a one-line error (exit status 2: nothing has run yet).
+ */
+int report_init(const struct options *o);
+
+/*
  * Submit a race.  Precondition: the threads of r->a and r->b are stopped
- * (so their stacks can be read).  If the same (kind, variable, pc pair) was
- * reported before, bumps its count and returns 0; otherwise symbolizes r,
- * prints it to every sink and returns 1.
+ * (so their stacks can be read; an access with stopped == 0 gets its
+ * access frame only).  If the same (kind, variable, pc pair) was seen
+ * before, bumps its count and returns 0 without reading anything from the
+ * program (repeats stay cheap).  Otherwise takes both stacks, and unless a
+ * suppression matches, prints r to every sink and returns 1.
  */
 int report_submit(struct race *r, struct addrspace *as);
 
-/* How many distinct races were reported (the exit status depends on it). */
+/*
+ * Flush what is only written at the end: final counts to -o (one "update"
+ * per race whose count changed since last written, then an "end" record)
+ * and the SARIF log.  exit_status is what racewatch exits with (2 = the
+ * tracer failed; SARIF says executionSuccessful false).  Idempotent;
+ * report_init registers it with atexit() too, with status -1 (unknown).
+ */
+void report_finish(int exit_status);
+
+/* How many distinct races were reported (the exit status depends on it);
+ * suppressed races do not count. */
 int report_count(void);
+
+/* Reported race i (0 <= i < report_count()), in reporting order. */
+const struct race *report_get(int i);
 
 /* Write r as KCSAN-style text. */
 void report_print_text(FILE *f, const struct race *r);
+
+/* "read", "write (marked)", "assert no writes"...: how the text names an access. */
+const char *report_access_verb(const struct access *a);
+
+/* "data-race in read_foo / update_foo": the title line after "BUG: racewatch: ". */
+void report_title(char *buf, size_t len, const struct race *r);
+
+/* A source path as reports show it: relative to the working directory
+ * when it is under it. */
+const char *report_short_path(const char *file);
+
+/* ---- sinks (report_json.c, report_sarif.c, gdbscript.c) ---------------- */
+
+/* s as a JSON string literal with quotes, or null for NULL.  Control
+ * characters, quotes and backslashes are escaped; bytes that are not valid
+ * UTF-8 become U+FFFD.  Pure: unit-tested. */
+void json_string(FILE *f, const char *s);
+
+/* -o: open path (truncating) and write the header record.  0 or -1 with err. */
+int report_json_open(const char *path, char *const *argv, char *err, size_t errlen);
+void report_json_race(const struct race *r);
+/* A repeat of r was counted: write an "update" record if the count changed
+ * and the last write for r is at least REPORT_JSON_UPDATE_NS old. */
+void report_json_repeat(struct race *r);
+/* Final updates for each race of v[0..n-1] whose count is not on file,
+ * then "end" with exit_status (-1: unknown). */
+void report_json_close(struct race *const *v, int n, int exit_status);
+#define REPORT_JSON_UPDATE_NS 1000000000ull
+
+/* --sarif: check that path can be written; the log is written at exit. */
+int report_sarif_open(const char *path, char *const *argv, char *err, size_t errlen);
+void report_sarif_write(int exit_status);
+
+/* --gdb-script: create dir if needed; write dir/race-ID.gdb for r. */
+int report_gdb_open(const char *dir, char *const *argv, char *err, size_t errlen);
+void report_gdb_race(const struct race *r);
+
+/* Monotonic time report_init ran (report times are relative to it), and the
+ * wall-clock time then (seconds since the epoch). */
+extern uint64_t report_start_ns;
+extern double report_start_wall;
 
 #endif

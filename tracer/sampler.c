@@ -209,6 +209,12 @@ void sampler_expire(void)
 	rearm_timer();
 }
 
+void sampler_drop_all(void)
+{
+	while (windows)
+		sampler_close(windows->owner, 0);
+}
+
 void sampler_close_all(void)
 {
 	while (windows)

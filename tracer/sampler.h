@@ -59,8 +59,11 @@ void sampler_close(struct thread *t, int resume);
 /* Number of open windows in p. */
 int sampler_open_in(const struct proc *p);
 
-/* Close every window (detach, exit): owners are resumed. */
+/* Close every window (exit): owners are resumed. */
 void sampler_close_all(void);
+
+/* Close every window leaving its owner stopped (detach stops everyone). */
+void sampler_drop_all(void);
 
 /* Little-endian value of up to 8 bytes, for "value changed" lines. */
 uint64_t sampler_value(const uint8_t *b, unsigned n);

@@ -68,6 +68,7 @@ struct thread {
 	unsigned armed_gen;	/* proc->gen when last armed */
 	int perf_fd[HWBP_SLOTS];	/* perf backend: one event per armed slot, or -1 */
 	struct window *window;	/* the stall window this thread holds open */
+	int pending_sig;	/* detaching: the program's own signal to deliver on detach */
 	struct thread *hnext;	/* hash chain */
 };
 

@@ -1,0 +1,275 @@
+/*
+ * -o FILE.jsonl: one JSON object per line, flushed as written, so a tracer
+ * killed at any point leaves every race it had found on file.  The records
+ * and their fields are documented in README.md ("JSON lines report"); this
+ * is schema 1.  Fields are only ever added within a schema version.
+ *
+ *   header   first line: who wrote the file, for which program, when
+ *   race     a new race, with both stacks (count 1)
+ *   update   a known race was seen again: its new count and last_seen.
+ *            Written when the count changed, at most once per second per
+ *            race while running, and once more at exit for every race
+ *            whose count on file is behind.  Counts are totals, not deltas:
+ *            the last update of an id wins.
+ *   end      last line of a clean exit: totals and the counters
+ */
+#include "report.h"
+#include "counters.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JSON_SCHEMA 1
+
+static FILE *jf;
+
+/* Length of the valid UTF-8 sequence at s, or 0 if s starts an invalid one. */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	int n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void json_string(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	while (*s) {
+		unsigned char c = *s;
+		int n;
+
+		switch (c) {
+		case '"':  fputs("\\\"", f); s++; continue;
+		case '\\': fputs("\\\\", f); s++; continue;
+		case '\b': fputs("\\b", f); s++; continue;
+		case '\f': fputs("\\f", f); s++; continue;
+		case '\n': fputs("\\n", f); s++; continue;
+		case '\r': fputs("\\r", f); s++; continue;
+		case '\t': fputs("\\t", f); s++; continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			s++;
+		} else if (c < 0x80) {
+			fputc(c, f);
+			s++;
+		} else if ((n = utf8_len(s)) > 0) {
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+		} else {
+			fputs("\\ufffd", f);	/* not UTF-8: the replacement character */
+			s++;
+		}
+	}
+	fputc('"', f);
+}
+
+static void json_hex(FILE *f, uint64_t v)
+{
+	fprintf(f, "\"0x%" PRIx64 "\"", v);
+}
+
+/* Seconds since report_init, as report times are given. */
+static void json_time(FILE *f, uint64_t ns)
+{
+	fprintf(f, "%.6f", ns > report_start_ns ? (double)(ns - report_start_ns) / 1e9 : 0.0);
+}
+
+int report_json_open(const char *path, char *const *argv, char *err, size_t errlen)
+{
+	char cwd[4096], when[64];
+	time_t t = (time_t)report_start_wall;
+	struct tm tm;
+
+	jf = fopen(path, "w");
+	if (!jf) {
+		snprintf(err, errlen, "-o: cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"pid\":%d,\"argv\":[",
+		JSON_SCHEMA, (int)getpid());
+	for (int i = 0; argv && argv[i]; i++) {
+		if (i)
+			fputc(',', jf);
+		json_string(jf, argv[i]);
+	}
+	fputs("],\"cwd\":", jf);
+	json_string(jf, getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
+	fprintf(jf, ",\"start_time\":\"%s\",\"start_unix\":%.6f}\n", when, report_start_wall);
+	fflush(jf);
+	return 0;
+}
+
+static void json_frame(const struct report_frame *fr)
+{
+	fputs("{\"pc\":", jf);
+	json_hex(jf, fr->pc);
+	fputs(",\"function\":", jf);
+	json_string(jf, fr->func);
+	fputs(",\"file\":", jf);
+	json_string(jf, fr->file);
+	if (fr->line)
+		fprintf(jf, ",\"line\":%d", fr->line);
+	else
+		fputs(",\"line\":null", jf);
+	fprintf(jf, ",\"inlined\":%s,\"module\":", fr->inlined ? "true" : "false");
+	json_string(jf, fr->module);
+	fputs(",\"offset\":", jf);
+	json_hex(jf, fr->modoff);
+	fputc('}', jf);
+}
+
+static void json_access(const struct access *a, const struct report_frame *fr, int n)
+{
+	static const char *const types[] = {
+		[ACCESS_READ] = "read", [ACCESS_WRITE] = "write", [ACCESS_RMW] = "read-write",
+	};
+	const struct report_frame *top = n > 0 ? &fr[0] : NULL;
+
+	fprintf(jf, "{\"type\":\"%s\",\"marking\":\"%s\",\"verb\":",
+		(unsigned)a->type < ARRAY_SIZE(types) && types[a->type] ? types[a->type] : "?",
+		(unsigned)a->mark < MARK_COUNT ? marking_names[a->mark] : "?");
+	json_string(jf, report_access_verb(a));
+	fprintf(jf, ",\"thread\":%d,\"pc\":", (int)a->tid);
+	json_hex(jf, a->pc);
+	fputs(",\"address\":", jf);
+	json_hex(jf, a->addr);
+	fprintf(jf, ",\"size\":%u,\"instruction\":", a->size);
+	json_string(jf, a->insn[0] ? a->insn : NULL);
+	fputs(",\"function\":", jf);
+	json_string(jf, top ? top->func : NULL);
+	fputs(",\"file\":", jf);
+	json_string(jf, top ? top->file : NULL);
+	if (top && top->line)
+		fprintf(jf, ",\"line\":%d", top->line);
+	else
+		fputs(",\"line\":null", jf);
+	fputs(",\"stack\":[", jf);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputc(',', jf);
+		json_frame(&fr[i]);
+	}
+	fputs("]}", jf);
+}
+
+void report_json_race(const struct race *r)
+{
+	char title[600];
+
+	if (!jf)
+		return;
+	report_title(title, sizeof(title), r);
+	fprintf(jf, "{\"type\":\"race\",\"schema\":%d,\"id\":%u,\"kind\":\"%s\",\"title\":",
+		JSON_SCHEMA, r->id, race_kind_names[r->kind]);
+	json_string(jf, title);
+	fprintf(jf, ",\"pid\":%d,\"variable\":", (int)r->pid);
+	json_string(jf, r->var);
+	fputs(",\"address\":", jf);
+	json_hex(jf, r->a.addr);
+	fprintf(jf, ",\"size\":%u,\"accesses\":[", r->a.size);
+	json_access(&r->a, r->fa, r->nfa);
+	if (r->kind != RACE_UNKNOWN_ORIGIN) {
+		fputc(',', jf);
+		json_access(&r->b, r->fb, r->nfb);
+	}
+	fputs("],\"value\":", jf);
+	if (r->value_known) {
+		int w = (int)r->vsize * 2;
+
+		fprintf(jf, "{\"size\":%u,\"old\":\"0x%0*" PRIx64 "\",\"new\":\"0x%0*" PRIx64 "\"}",
+			r->vsize, w, r->old_val, w, r->new_val);
+	} else {
+		fputs("null", jf);
+	}
+	fprintf(jf, ",\"count\":%u,\"first_seen\":", r->count);
+	json_time(jf, r->first_ns);
+	fputs(",\"last_seen\":", jf);
+	json_time(jf, r->last_ns);
+	fputs("}\n", jf);
+	fflush(jf);
+}
+
+static void json_update(struct race *r)
+{
+	fprintf(jf, "{\"type\":\"update\",\"schema\":%d,\"id\":%u,\"count\":%u,\"last_seen\":",
+		JSON_SCHEMA, r->id, r->count);
+	json_time(jf, r->last_ns);
+	fputs("}\n", jf);
+	fflush(jf);
+	r->json_count = r->count;
+	r->json_ns = r->last_ns;
+}
+
+void report_json_repeat(struct race *r)
+{
+	if (!jf)
+		return;
+	if (!r->json_count) {
+		/* First repeat: the race record carried count 1 at first_ns. */
+		r->json_count = 1;
+		r->json_ns = r->first_ns;
+	}
+	if (r->count != r->json_count && r->last_ns - r->json_ns >= REPORT_JSON_UPDATE_NS)
+		json_update(r);
+}
+
+void report_json_close(struct race *const *v, int n, int exit_status)
+{
+	if (!jf)
+		return;
+	for (int i = 0; i < n; i++)
+		if (v[i]->count != (v[i]->json_count ? v[i]->json_count : 1))
+			json_update(v[i]);
+	fprintf(jf, "{\"type\":\"end\",\"schema\":%d,\"races\":%d,\"suppressed\":%llu,"
+		"\"duration\":", JSON_SCHEMA, report_count(),
+		(unsigned long long)counters[CTR_SUPPRESSED]);
+	json_time(jf, now_ns());
+	if (exit_status >= 0)
+		fprintf(jf, ",\"exit_status\":%d", exit_status);
+	else
+		fputs(",\"exit_status\":null", jf);
+	fputs(",\"counters\":{", jf);
+	for (int i = 0; i < CTR_COUNT; i++)
+		fprintf(jf, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
+			(unsigned long long)counters[i]);
+	fputs("}}\n", jf);
+	fclose(jf);
+	jf = NULL;
+}

@@ -1,0 +1,303 @@
+/*
+ * --sarif FILE: a SARIF 2.1.0 log for code-scanning tools.  One run; one
+ * rule per race kind (data-race, unknown-origin, assert); one result per
+ * reported race, located at its first access (the stalled thread's), the
+ * other access as relatedLocations[0], both stacks under result.stacks.
+ * Source paths under the working directory are relative to the uriBaseId
+ * SRCROOT (the working directory), others are absolute file: URIs.
+ *
+ * Written whole: once at startup with no results and executionSuccessful
+ * false (so a killed tracer leaves a valid log that says it did not
+ * finish), then again at exit through a temporary file and rename().
+ */
+#include "report.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *sarif_path;
+static char *const *sarif_argv;
+
+static const struct {
+	const char *name, *level, *brief, *full;
+} rules[RACE_KIND_COUNT] = {
+	[RACE_DATA] = { "DataRace", "error", "Data race.",
+		"Two threads accessed the same bytes concurrently (one of them was stopped right "
+		"after its access while the other reached the same bytes), at least one of them "
+		"writing, and the access-marking rules say the pair races." },
+	[RACE_UNKNOWN_ORIGIN] = { "RaceOfUnknownOrigin", "warning", "Race of unknown origin.",
+		"The watched value changed while a thread was stopped right after accessing it, "
+		"and no traced access explains the change: a write by the kernel, another process "
+		"or a thread that is not traced." },
+	[RACE_ASSERT] = { "ExclusiveAccessAssertion", "error", "Exclusive-access assertion violated.",
+		"ASSERT_EXCLUSIVE_ACCESS or ASSERT_EXCLUSIVE_WRITER declared that no other thread "
+		"may access (or write) the variable here, and another thread did concurrently." },
+};
+
+/* s percent-encoded for a URI path: unreserved characters and '/' stay. */
+static void uri_path(FILE *f, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~' || c == '/')
+			fputc(c, f);
+		else
+			fprintf(f, "%%%c%c", hex[c >> 4], hex[c & 15]);
+	}
+}
+
+static void artifact(FILE *f, const char *file)
+{
+	const char *rel = report_short_path(file);
+
+	fputs("\"artifactLocation\":{\"uri\":\"", f);
+	if (rel[0] == '/') {
+		fputs("file://", f);
+		uri_path(f, rel);
+		fputs("\"}", f);
+	} else {
+		uri_path(f, rel);
+		fputs("\",\"uriBaseId\":\"SRCROOT\"}", f);
+	}
+}
+
+/* A location object for frame fr (the top frame of an access, or any frame). */
+static void location(FILE *f, const struct report_frame *fr, int id, const char *msg)
+{
+	fputc('{', f);
+	if (id >= 0)
+		fprintf(f, "\"id\":%d,", id);
+	fputs("\"physicalLocation\":{", f);
+	if (fr->file) {
+		artifact(f, fr->file);
+		if (fr->line > 0)
+			fprintf(f, ",\"region\":{\"startLine\":%d}", fr->line);
+	} else {
+		fprintf(f, "\"address\":{\"absoluteAddress\":%" PRIu64 "}", fr->pc);
+	}
+	fputc('}', f);
+	if (fr->func) {
+		fputs(",\"logicalLocations\":[{\"name\":", f);
+		json_string(f, fr->func);
+		fputs(",\"kind\":\"function\"}]", f);
+	}
+	if (msg) {
+		fputs(",\"message\":{\"text\":", f);
+		json_string(f, msg);
+		fputc('}', f);
+	}
+	fputc('}', f);
+}
+
+static void stack(FILE *f, const struct access *a, const struct report_frame *fr, int n,
+		  const char *msg)
+{
+	fputs("{\"message\":{\"text\":", f);
+	json_string(f, msg);
+	fputs("},\"frames\":[", f);
+	for (int i = 0; i < n; i++) {
+		fputs(i ? ",{\"location\":" : "{\"location\":", f);
+		location(f, &fr[i], -1, NULL);
+		if (fr[i].module) {
+			fputs(",\"module\":", f);
+			json_string(f, fr[i].module);
+		}
+		fprintf(f, ",\"threadId\":%d}", (int)a->tid);
+	}
+	fputs("]}", f);
+}
+
+/* "write by thread 12 in update_foo at samples/basic/race_rw.c:58" */
+static void describe(char *buf, size_t len, const struct access *a,
+		     const struct report_frame *fr, int n)
+{
+	const struct report_frame *top = n > 0 ? &fr[0] : NULL;
+	int k = snprintf(buf, len, "%s by thread %d", report_access_verb(a), (int)a->tid);
+
+	if (k < 0 || (size_t)k >= len)
+		return;
+	if (top && top->func)
+		k += snprintf(buf + k, len - (size_t)k, " in %s", top->func);
+	if (k >= 0 && (size_t)k < len && top && top->file)
+		snprintf(buf + k, len - (size_t)k, " at %s:%d", report_short_path(top->file), top->line);
+}
+
+/* FNV-1a over what identifies a race across runs: no addresses. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+static uint64_t fingerprint(const struct race *r)
+{
+	char la[600] = "", lb[600] = "";
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (r->nfa)
+		snprintf(la, sizeof(la), "%s@%s:%d", r->fa[0].func ? r->fa[0].func : "",
+			 report_short_path(r->fa[0].file), r->fa[0].line);
+	if (r->nfb)
+		snprintf(lb, sizeof(lb), "%s@%s:%d", r->fb[0].func ? r->fb[0].func : "",
+			 report_short_path(r->fb[0].file), r->fb[0].line);
+	h = fnv(h, race_kind_names[r->kind]);
+	h = fnv(h, r->var);
+	/* Unordered pair: whichever thread was stalled, same fingerprint. */
+	h = fnv(h, strcmp(la, lb) <= 0 ? la : lb);
+	h = fnv(h, strcmp(la, lb) <= 0 ? lb : la);
+	return h;
+}
+
+static void result(FILE *f, const struct race *r)
+{
+	char da[1024], db[1024], msg[2600], title[600];
+
+	describe(da, sizeof(da), &r->a, r->fa, r->nfa);
+	describe(db, sizeof(db), &r->b, r->fb, r->nfb);
+	report_title(title, sizeof(title), r);
+	if (r->kind == RACE_UNKNOWN_ORIGIN)
+		snprintf(msg, sizeof(msg), "Race of unknown origin on %s: its value changed after a %s, "
+			 "and no traced access explains it.", r->var, da);
+	else
+		snprintf(msg, sizeof(msg), "%s on %s: %s, concurrently with a %s.",
+			 r->kind == RACE_ASSERT ? "Exclusive-access assertion violated" : "Data race",
+			 r->var, da, db);
+	fprintf(f, "{\"ruleId\":\"%s\",\"ruleIndex\":%d,\"level\":\"%s\",\"message\":{\"text\":",
+		race_kind_names[r->kind], (int)r->kind, rules[r->kind].level);
+	json_string(f, msg);
+	fputs("},\"locations\":[", f);
+	if (r->nfa)
+		location(f, &r->fa[0], -1, NULL);
+	fputc(']', f);
+	if (r->kind != RACE_UNKNOWN_ORIGIN && r->nfb) {
+		fputs(",\"relatedLocations\":[", f);
+		location(f, &r->fb[0], 1, db);
+		fputc(']', f);
+	}
+	fputs(",\"stacks\":[", f);
+	stack(f, &r->a, r->fa, r->nfa, da);
+	if (r->kind != RACE_UNKNOWN_ORIGIN) {
+		fputc(',', f);
+		stack(f, &r->b, r->fb, r->nfb, db);
+	}
+	fprintf(f, "],\"partialFingerprints\":{\"racewatchRace/v1\":\"%016" PRIx64 "\"}", fingerprint(r));
+	fprintf(f, ",\"properties\":{\"racewatchId\":%u,\"title\":", r->id);
+	json_string(f, title);
+	fputs(",\"variable\":", f);
+	json_string(f, r->var);
+	fprintf(f, ",\"address\":\"0x%" PRIx64 "\",\"size\":%u,\"count\":%u", r->a.addr, r->a.size, r->count);
+	if (r->value_known)
+		fprintf(f, ",\"oldValue\":\"0x%0*" PRIx64 "\",\"newValue\":\"0x%0*" PRIx64 "\"",
+			(int)r->vsize * 2, r->old_val, (int)r->vsize * 2, r->new_val);
+	fputs("}}", f);
+}
+
+static void utc(char *buf, size_t len, double t)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+	int ms = (int)((t - (double)s) * 1000);
+
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), len - strlen(buf), ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
+}
+
+static void write_log(FILE *f, int nr, int exit_status, int final)
+{
+	char cwd[4096], start[64], end[64];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	utc(start, sizeof(start), report_start_wall);
+	utc(end, sizeof(end), (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	if (!getcwd(cwd, sizeof(cwd)))
+		strcpy(cwd, "/");
+	fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+	      "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"racewatch\",\"version\":\"0.1.0\","
+	      "\"semanticVersion\":\"0.1.0\",\"rules\":[", f);
+	for (int k = 0; k < RACE_KIND_COUNT; k++) {
+		fprintf(f, "%s{\"id\":\"%s\",\"name\":\"%s\",\"shortDescription\":{\"text\":\"%s\"},"
+			"\"fullDescription\":{\"text\":\"%s\"},\"defaultConfiguration\":{\"level\":\"%s\"}}",
+			k ? "," : "", race_kind_names[k], rules[k].name, rules[k].brief, rules[k].full,
+			rules[k].level);
+	}
+	fputs("]}},\"invocations\":[{\"executionSuccessful\":", f);
+	/* 2 is racewatch's own failure; -1 (atexit) means we do not know. */
+	fputs(final && exit_status >= 0 && exit_status != 2 ? "true" : "false", f);
+	if (final && exit_status >= 0)
+		fprintf(f, ",\"exitCode\":%d", exit_status);
+	fputs(",\"arguments\":[", f);
+	for (int i = 0; sarif_argv && sarif_argv[i]; i++) {
+		if (i)
+			fputc(',', f);
+		json_string(f, sarif_argv[i]);
+	}
+	fprintf(f, "],\"startTimeUtc\":\"%s\"", start);
+	if (final)
+		fprintf(f, ",\"endTimeUtc\":\"%s\"", end);
+	fputs(",\"workingDirectory\":{\"uri\":\"file://", f);
+	uri_path(f, cwd);
+	fputs(strcmp(cwd, "/") ? "/\"}}]" : "\"}}]", f);
+	fputs(",\"originalUriBaseIds\":{\"SRCROOT\":{\"uri\":\"file://", f);
+	uri_path(f, cwd);
+	fputs(strcmp(cwd, "/") ? "/\"}}" : "\"}}", f);
+	fputs(",\"columnKind\":\"utf16CodeUnits\",\"results\":[", f);
+	for (int i = 0; i < nr; i++) {
+		if (i)
+			fputc(',', f);
+		fputc('\n', f);
+		result(f, report_get(i));
+	}
+	fputs("]}]}\n", f);
+}
+
+/* Write the log to path via path.tmp + rename: readers never see half. */
+static int write_file(int nr, int exit_status, int final, char *err, size_t errlen)
+{
+	size_t n = strlen(sarif_path) + 8;
+	char *tmp = xcalloc(1, n);
+	FILE *f;
+	int rc = 0;
+
+	snprintf(tmp, n, "%s.tmp", sarif_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "--sarif: cannot write %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	write_log(f, nr, exit_status, final);
+	if (fclose(f) != 0 || rename(tmp, sarif_path) != 0) {
+		snprintf(err, errlen, "--sarif: cannot write %s: %s", sarif_path, strerror(errno));
+		unlink(tmp);
+		rc = -1;
+	}
+	free(tmp);
+	return rc;
+}
+
+int report_sarif_open(const char *path, char *const *argv, char *err, size_t errlen)
+{
+	sarif_path = xstrdup(path);
+	sarif_argv = argv;
+	return write_file(0, -1, 0, err, errlen);
+}
+
+void report_sarif_write(int exit_status)
+{
+	char err[512];
+
+	if (sarif_path && write_file(report_count(), exit_status, 1, err, sizeof(err)) < 0)
+		rw_error("%s", err);
+}
