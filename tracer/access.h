@@ -35,6 +35,10 @@ struct access {
 	int aligned;		/* the whole operand is naturally aligned */
 	int watch;		/* index into proc->watches */
 	unsigned site;		/* RWMARK_* kind of the marked site it is in, 0 if none */
+	int change;		/* a write: 1 changed the bytes, 0 stored what was there,
+				 * -1 unknown (reads: -1) */
+	uint64_t old_val, new_val;	/* a write with change >= 0: the bytes before and
+					 * after (little-endian, first 8 bytes) */
 	int stopped;		/* its thread is stopped at this access right now
 				 * (so its stack can be read); 0 for a scope's opening */
 	uint64_t time_ns;

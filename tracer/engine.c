@@ -447,16 +447,23 @@ static void judge(struct proc *p, const struct access *first, const struct acces
 		  const uint8_t *before, const uint8_t *now, unsigned vlen)
 {
 	enum value_change vc = VALUE_UNKNOWN;
+	const struct access *changer = NULL;
 	enum verdict v;
 	struct race r;
 
 	ctr_inc(CTR_CONCURRENT);
 	/*
-	 * The window's own write happened before "before" was read, so only a
-	 * write by the trapping thread can be judged by the value.
+	 * Did the pair's write(s) change the value?  The window's snapshot
+	 * tells for a write by the trapping thread; each write's own
+	 * before/after (trap.c's shadow) tells for the rest.  One change is
+	 * enough; "same" needs every write to be known unchanged.
 	 */
-	if (vlen && access_is_write(acc))
-		vc = memcmp(now, before, vlen) ? VALUE_CHANGED : VALUE_SAME;
+	if (vlen && access_is_write(acc) && memcmp(now, before, vlen))
+		vc = VALUE_CHANGED;
+	else if ((access_is_write(acc) && acc->change == 1) || (access_is_write(first) && first->change == 1))
+		vc = VALUE_CHANGED, changer = acc->change == 1 ? acc : first;
+	else if ((!access_is_write(acc) || acc->change == 0) && (!access_is_write(first) || first->change == 0))
+		vc = VALUE_SAME;
 
 	v = policy_judge(first, acc, vc, E.o->strict, NULL);
 	if (v == VERDICT_NONE) {
@@ -469,11 +476,16 @@ static void judge(struct proc *p, const struct access *first, const struct acces
 	r.a = *first;
 	r.b = *acc;
 	snprintf(r.var, sizeof(r.var), "%s", p->watches[acc->watch].t.name);
-	if (vc == VALUE_CHANGED && vlen <= 8) {
+	if (vc == VALUE_CHANGED && !changer && vlen <= 8) {
 		r.value_known = 1;
 		r.vsize = vlen;
 		r.old_val = sampler_value(before, vlen);
 		r.new_val = sampler_value(now, vlen);
+	} else if (changer) {
+		r.value_known = 1;
+		r.vsize = changer->size < 8 ? changer->size : 8;
+		r.old_val = changer->old_val;
+		r.new_val = changer->new_val;
 	}
 	report_submit(&r, p->as);
 }
@@ -945,6 +957,15 @@ static int sig_pending(pid_t tid, int sig)
 	long long own = status_field(tid, "SigPnd", 16), shared = status_field(tid, "ShdPnd", 16);
 
 	return (own > 0 && (own & bit)) || (shared > 0 && (shared & bit));
+}
+
+int proc_hits_pending(struct proc *p, const struct thread *except)
+{
+	for (int h = 0; h < HASH_SIZE; h++)
+		for (struct thread *t = E.hash[h]; t; t = t->hnext)
+			if (t->proc == p && t != except && sig_pending(t->tid, E.arm->trap_signal))
+				return 1;
+	return 0;
 }
 
 /* Wait (up to a few seconds) for one stop or exit of tid; 0 if none came. */

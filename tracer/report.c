@@ -403,9 +403,17 @@ static void print_access(FILE *f, const struct race *r, const struct access *a,
 		print_frame(f, i, &fr[i]);
 }
 
-/* The function an access is in, escaped, for titles. */
+/*
+ * The function an access is in, escaped, for titles.  include/racewatch.h's
+ * own inline helpers (__rw_*, e.g. the scoped assertions' openers) are
+ * skipped: the title names the user's function they were inlined into.
+ */
 static void top_func(char *buf, size_t len, const struct report_frame *fr, int n)
 {
+	while (n > 1 && fr[0].func && !strncmp(fr[0].func, "__rw_", 5)) {
+		fr++;
+		n--;
+	}
 	if (n > 0 && fr[0].func)
 		rw_escape(buf, len, fr[0].func);
 	else if (n > 0)

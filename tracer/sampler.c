@@ -165,16 +165,23 @@ static void finish(struct window *w, const uint8_t *after, int resume)
  * so it can arrive and match.  The value is read once, so the decision and
  * the report speak of the same bytes.
  */
-#define GRACE_NS 2000000ull
+#define GRACE_NS 20000000ull
+#define GRACES 3
 
 static void expire_one(struct window *w)
 {
 	uint8_t after[sizeof(w->before)];
 	int known = w->vlen && proc_read(w->owner->proc, w->acc.addr, after, w->vlen) == 0;
 
-	if (known && !w->explained && !w->graced && memcmp(after, w->before, w->vlen)) {
+	/*
+	 * A loaded machine can preempt the writer between its #DB and its stop
+	 * for longer than one grace: hold on while some thread of the process
+	 * still has one of our hits queued.
+	 */
+	if (known && !w->explained && memcmp(after, w->before, w->vlen) &&
+	    (!w->graced || (w->graced < GRACES && proc_hits_pending(w->owner->proc, w->owner)))) {
 		rw_debug("window of thread %d: value moved, no writer seen yet: grace", w->owner->tid);
-		w->graced = 1;
+		w->graced++;
 		w->deadline_ns = now_ns() + GRACE_NS;
 		return;
 	}

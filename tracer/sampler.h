@@ -21,7 +21,7 @@ struct window {
 	unsigned vlen;
 	uint64_t deadline_ns;
 	int explained;		/* a trapped write by another thread landed inside */
-	int graced;		/* already held longer once, waiting for a late trap */
+	int graced;		/* times held longer, waiting for a late writer's trap */
 	struct window *next;
 };
 

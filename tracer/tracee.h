@@ -25,6 +25,8 @@ struct watch {
 	int slot_first;		/* first debug-register slot it uses */
 	int nslots;		/* how many slots (a split variable) */
 	int active;		/* 0 once unwatched; the index stays reserved */
+	uint8_t shadow[32];	/* the variable's bytes as of the last trapped access */
+	int shadow_valid;	/* shadow is meaningful (variables of <= 32 bytes) */
 };
 
 /* An ASSERT_EXCLUSIVE_*_SCOPED in force: thread tid is inside the scope. */
@@ -81,6 +83,9 @@ struct thread *thread_find(pid_t tid);
  * that vanished meanwhile (ESRCH) is left for its exit event.
  */
 void thread_resume(struct thread *t, int sig);
+
+/* Does a thread of p other than except have one of our hit signals queued? */
+int proc_hits_pending(struct proc *p, const struct thread *except);
 
 /* Read len bytes of the process's memory at addr.  0 on success. */
 int proc_read(struct proc *p, uint64_t addr, void *buf, size_t len);

@@ -141,6 +141,34 @@ static void classify(struct proc *p, const struct access_insn *insn,
 	acc->size = (unsigned)w->t.len;
 }
 
+/*
+ * Did a write change the bytes it wrote?  We only see the memory after the
+ * write, so "before" comes from the shadow: the variable as the previous
+ * trapped access left it.  Every thread is armed, so no trapped-free write
+ * can have happened in between, short of the kernel or another process
+ * (those are what unknown-origin reports are for).  KCSAN's "write that left
+ * the value unchanged" rule needs this for the writer that was stalled.
+ */
+static void track_value(struct proc *p, struct watch *w, struct access *acc)
+{
+	uint8_t now[sizeof(w->shadow)];
+	uint64_t off = acc->addr - w->t.addr;
+	unsigned n = acc->size < 8 ? acc->size : 8;
+
+	acc->change = -1;
+	if (w->t.len > sizeof(w->shadow) || proc_read(p, w->t.addr, now, w->t.len) < 0) {
+		w->shadow_valid = 0;
+		return;
+	}
+	if (access_is_write(acc) && w->shadow_valid && off + acc->size <= w->t.len) {
+		acc->change = memcmp(w->shadow + off, now + off, acc->size) != 0;
+		memcpy(&acc->old_val, w->shadow + off, n);
+		memcpy(&acc->new_val, now + off, n);
+	}
+	memcpy(w->shadow, now, w->t.len);
+	w->shadow_valid = 1;
+}
+
 int trap_decode(struct thread *t, int slot, struct access *acc)
 {
 	struct proc *p = t->proc;
@@ -182,5 +210,6 @@ int trap_decode(struct thread *t, int slot, struct access *acc)
 
 	classify(p, &insn, w, acc);
 	acc->stopped = 1;
+	track_value(p, &p->watches[acc->watch], acc);
 	return 0;
 }

@@ -85,6 +85,8 @@ int watchset_add(struct proc *p, const struct watch_target *t, const char *expr,
 	w->active = 1;
 	w->nslots = k;
 	w->slot_first = -1;
+	/* The value now is what the first trapped write will be compared with. */
+	w->shadow_valid = t->len <= sizeof(w->shadow) && proc_read(p, t->addr, w->shadow, t->len) == 0;
 	for (int j = 0; j < k; j++) {
 		while (p->slot_mask & (1u << s))
 			s++;

@@ -40,8 +40,12 @@ static void test_rule_table(void **state)
 	const struct pcase cases[] = {
 		{ "plain write vs plain read", W(MARK_PLAIN), R(MARK_PLAIN), VALUE_CHANGED,
 		  VERDICT_RACE, VERDICT_RACE, "at least one write" },
-		{ "plain write vs plain write", W(MARK_PLAIN), W(MARK_PLAIN), VALUE_UNKNOWN,
-		  VERDICT_RACE, VERDICT_RACE, "at least one write" },
+		{ "plain word write vs plain word write", W(MARK_PLAIN), W(MARK_PLAIN), VALUE_UNKNOWN,
+		  VERDICT_NONE, VERDICT_RACE, "two plain aligned writes" },
+		{ "plain word write vs plain wide write", W(MARK_PLAIN), mk(ACCESS_WRITE, MARK_PLAIN, 16, 1),
+		  VALUE_UNKNOWN, VERDICT_RACE, VERDICT_RACE, "at least one write" },
+		{ "plain rmw vs atomic rmw (rmw never assumed atomic)", RMW(MARK_PLAIN), RMW(MARK_ATOMIC),
+		  VALUE_UNKNOWN, VERDICT_RACE, VERDICT_RACE, "at least one write" },
 		{ "plain rmw vs plain read", RMW(MARK_PLAIN), R(MARK_PLAIN), VALUE_UNKNOWN,
 		  VERDICT_RACE, VERDICT_RACE, "at least one write" },
 		{ "marked read vs plain write (wide)", R(MARK_ONCE), mk(ACCESS_WRITE, MARK_PLAIN, 16, 1),
@@ -61,9 +65,15 @@ static void test_rule_table(void **state)
 		{ "both marked: atomic vs atomic", RMW(MARK_ATOMIC), RMW(MARK_ATOMIC), VALUE_CHANGED,
 		  VERDICT_NONE, VERDICT_NONE, "both marked" },
 		{ "data_race() read vs plain write", R(MARK_DATA_RACE), W(MARK_PLAIN), VALUE_CHANGED,
-		  VERDICT_NONE, VERDICT_NONE, "data_race" },
+		  VERDICT_NONE, VERDICT_NONE, "data_race() or __no_racewatch read" },
+		{ "ASSERT_EXCLUSIVE_WRITER vs data_race() write", R(MARK_ASSERT_WRITER), W(MARK_DATA_RACE),
+		  VALUE_CHANGED, VERDICT_ASSERT, VERDICT_ASSERT, "ASSERT_EXCLUSIVE_WRITER vs a write" },
+		{ "ASSERT_EXCLUSIVE_ACCESS vs data_race() read", R(MARK_ASSERT_ACCESS), R(MARK_DATA_RACE),
+		  VALUE_UNKNOWN, VERDICT_NONE, VERDICT_NONE, "data_race() or __no_racewatch read" },
+		{ "ASSERT_EXCLUSIVE_ACCESS vs data_race() write", R(MARK_ASSERT_ACCESS), W(MARK_DATA_RACE),
+		  VALUE_CHANGED, VERDICT_ASSERT, VERDICT_ASSERT, "ASSERT_EXCLUSIVE_ACCESS" },
 		{ "plain write vs data_race() write", W(MARK_PLAIN), W(MARK_DATA_RACE), VALUE_CHANGED,
-		  VERDICT_NONE, VERDICT_NONE, "data_race" },
+		  VERDICT_NONE, VERDICT_NONE, "data_race() or __no_racewatch write" },
 		{ "ASSERT_EXCLUSIVE_ACCESS vs marked read", R(MARK_ASSERT_ACCESS), R(MARK_ONCE), VALUE_UNKNOWN,
 		  VERDICT_ASSERT, VERDICT_ASSERT, "ASSERT_EXCLUSIVE_ACCESS" },
 		{ "plain write vs ASSERT_EXCLUSIVE_ACCESS", W(MARK_PLAIN), R(MARK_ASSERT_ACCESS), VALUE_SAME,
@@ -109,6 +119,7 @@ static void test_plain_word_write(void **state)
 	assert_false(policy_plain_word_write(&(struct access){ .type = ACCESS_WRITE, .size = 16, .aligned = 1 }));
 	assert_false(policy_plain_word_write(&(struct access){ .type = ACCESS_WRITE, .size = 4, .aligned = 0 }));
 	assert_false(policy_plain_word_write(&(struct access){ .type = ACCESS_READ, .size = 4, .aligned = 1 }));
+	assert_false(policy_plain_word_write(&(struct access){ .type = ACCESS_RMW, .size = 4, .aligned = 1 }));
 	assert_false(policy_plain_word_write(&(struct access){ .type = ACCESS_WRITE, .size = 4, .aligned = 1,
 							      .mark = MARK_ONCE }));
 }

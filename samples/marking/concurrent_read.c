@@ -1,0 +1,59 @@
+/*
+ * concurrent_read — re-creates, in user space:
+ * rcu-shared-variable-marking.txt, KCSAN Marking Comparison, "Concurrent
+ * Accesses" (the access may race with any other access: no lock at all).
+ *
+ * Row "Reads", both columns: READ_ONCE(a).  Two readers, a lockless
+ * WRITE_ONCE() writer.
+ *
+ * Expected: no report, exit 0, default rules and --strict.
+ * Buggy twin: concurrent_read_buggy.c.
+ *
+ * Usage: concurrent_read [ITERATIONS]
+ */
+#include "marking.h"
+
+int a;
+RACEWATCH_WATCH(a);
+
+static long done;		/* loop iterations, all threads */
+
+__named int read_a(void)
+{
+	return READ_ONCE(a);
+}
+
+__named void write_a(int v)
+{
+	WRITE_ONCE(a, v);
+}
+
+static void *reader(void *arg)
+{
+	wait_start();
+	for (long i = 0; i < iterations; i++) {
+		keep(read_a());
+		__atomic_fetch_add(&done, 1, __ATOMIC_RELAXED);
+	}
+	return arg;
+}
+
+static void *writer(void *arg)
+{
+	wait_start();
+	for (long i = 0; i < iterations; i++) {
+		write_a((int)i);
+		__atomic_fetch_add(&done, 1, __ATOMIC_RELAXED);
+	}
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	void *(*const threads[])(void *) = { reader, reader, writer };
+
+	parse_iterations(argc, argv, 300);
+	run_threads(3, threads);
+	printf("concurrent_read: done %ld\n", done);
+	return 0;
+}

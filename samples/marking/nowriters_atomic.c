@@ -1,0 +1,64 @@
+/*
+ * nowriters_atomic — re-creates, in user space:
+ * rcu-shared-variable-marking.txt, KCSAN Marking Comparison, "Concurrent
+ * Reads, Excluded Writes" (readers may run together, writers must not run
+ * with anyone).
+ *
+ * Row "Atomics", both columns: RMW(&a); ASSERT_EXCLUSIVE_WRITER(a);
+ * Two adders under a_lock, a lockless READ_ONCE() reader.
+ *
+ * Expected: no report, exit 0, default rules and --strict.
+ * Buggy twin: nowriters_atomic_buggy.c.
+ *
+ * Usage: nowriters_atomic [ITERATIONS]
+ */
+#include "marking.h"
+
+int a;
+RACEWATCH_WATCH(a);
+DEFINE_SPINLOCK(a_lock);
+
+static long done;		/* loop iterations, all threads */
+
+__named void add_a(void)
+{
+	spin_lock(&a_lock);
+	RMW(&a);
+	ASSERT_EXCLUSIVE_WRITER(a);
+	spin_unlock(&a_lock);
+}
+
+__named int read_a(void)
+{
+	return READ_ONCE(a);
+}
+
+static void *adder(void *arg)
+{
+	wait_start();
+	for (long i = 0; i < iterations; i++) {
+		add_a();
+		__atomic_fetch_add(&done, 1, __ATOMIC_RELAXED);
+	}
+	return arg;
+}
+
+static void *reader(void *arg)
+{
+	wait_start();
+	for (long i = 0; i < iterations; i++) {
+		keep(read_a());
+		__atomic_fetch_add(&done, 1, __ATOMIC_RELAXED);
+	}
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	void *(*const threads[])(void *) = { adder, adder, reader };
+
+	parse_iterations(argc, argv, 300);
+	run_threads(3, threads);
+	printf("nowriters_atomic: done %ld\n", done);
+	return 0;
+}
