@@ -21,7 +21,7 @@ CURSES_CFLAGS= $(shell pkg-config --cflags ncursesw 2>/dev/null)
 CURSES_LIBS  = $(shell pkg-config --libs ncursesw 2>/dev/null)
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Itracer -Itracer/arch/x86 -Iinclude \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Itracer -Itracer/arch/x86 -Iui -Iinclude \
              $(PKG_CFLAGS) $(DWARF_CFLAGS) $(CURSES_CFLAGS) $(EXTRA_CFLAGS)
 LIBS       = $(PKG_LIBS) $(DWARF_LIBS) $(ZYDIS_LIBS) $(CURSES_LIBS) -lm $(EXTRA_LIBS)
 

@@ -2,6 +2,7 @@
 #include "addrspace.h"
 #include "arm.h"
 #include "counters.h"
+#include "frontend.h"
 #include "marks.h"
 #include "policy.h"
 #include "report.h"
@@ -61,6 +62,12 @@ static struct {
 	int fatal;		/* set by a fatal error inside the loop */
 	int attached;		/* attach, not run: detach at the end, never kill */
 	int stop_requested;	/* attach: a signal told us to detach */
+	const struct frontend *fe;	/* the TUI, or NULL */
+	int paused;		/* engine_pause(1): every slot disarmed */
+	unsigned saved_mask;	/* the slots in use when pausing */
+	uint64_t tick_ns;	/* when the front end was last ticked */
+	uint64_t rate_ns, rate_traps, rate_windows;	/* for traps/s and the estimate */
+	double traps_per_s, overhead_pct;
 	int sigfd;
 	sigset_t orig_mask;
 } E;
@@ -922,17 +929,48 @@ static void drain_waits(void)
 	}
 }
 
+/* The front end's tick: refresh the rates the status line shows, then draw. */
+static void tick(void)
+{
+	uint64_t now = now_ns(), dt = now - E.rate_ns;
+
+	if (dt >= 500000000ull) {
+		double secs = (double)dt / 1e9;
+		double traps = (double)(counters[CTR_TRAPS] - E.rate_traps) / secs;
+		double windows = (double)(counters[CTR_WINDOWS] - E.rate_windows) / secs;
+		/*
+		 * Estimated slowdown: each trap costs a thread ~20 us (DESIGN.md
+		 * section 9), each window stalls one for ~3/4 of --delay; spread
+		 * over the program's threads.
+		 */
+		double busy = traps * 20e-6 + windows * 0.75 * E.o->delay_us * 1e-6;
+
+		E.traps_per_s = traps;
+		E.overhead_pct = 100.0 * busy / (E.nthreads > 0 ? E.nthreads : 1);
+		E.rate_ns = now;
+		E.rate_traps = counters[CTR_TRAPS];
+		E.rate_windows = counters[CTR_WINDOWS];
+	}
+	E.tick_ns = now;
+	if (E.fe && E.fe->tick)
+		E.fe->tick();
+}
+
 static void loop(void)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = E.sigfd, .events = POLLIN },
 		{ .fd = sampler_fd(), .events = POLLIN },
+		{ .fd = E.fe ? E.fe->input_fd : -1, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 
 	drain_waits();
 	while (E.nthreads > 0 && !E.fatal && !E.stop_requested) {
-		if (poll(pfd, 2, -1) < 0) {
+		/* With a front end, wake at least every tick so the screen lives. */
+		int timeout = E.fe && E.fe->tick_ms ? (int)E.fe->tick_ms : -1;
+
+		if (poll(pfd, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			rw_error("poll: %s", strerror(errno));
@@ -945,7 +983,143 @@ static void loop(void)
 		drain_waits();
 		if (pfd[1].revents & POLLIN)
 			sampler_expire();	/* resumes the owners of expired windows */
+		if (pfd[2].revents & (POLLIN | POLLHUP) && E.fe->on_input)
+			E.fe->on_input();
+		if (E.fe && now_ns() - E.tick_ns >= (uint64_t)E.fe->tick_ms * 1000000ull)
+			tick();
 	}
+}
+
+/* ---- front end commands (frontend.h) -------------------------------------- */
+
+static void fe_on_race(const struct race *r, int is_new)
+{
+	if (E.fe && E.fe->on_race)
+		E.fe->on_race(r, is_new);
+}
+
+void engine_set_frontend(const struct frontend *fe)
+{
+	E.fe = fe;
+	report_text_on = fe == NULL;
+	report_listener = fe ? fe_on_race : NULL;
+}
+
+static struct proc *main_proc(void)
+{
+	return proc_find(E.main_pid);
+}
+
+void engine_status(struct engine_status *st)
+{
+	struct proc *p = main_proc();
+
+	memset(st, 0, sizeof(*st));
+	st->threads = E.nthreads;
+	st->windows = p ? sampler_open_in(p) : 0;
+	st->slots = (int)counters[CTR_SLOTS_ARMED];
+	st->paused = E.paused;
+	st->attached = E.attached;
+	st->traps_per_s = E.traps_per_s;
+	st->overhead_pct = E.overhead_pct;
+	st->races = (uint64_t)report_count();
+}
+
+int engine_watch_count(void)
+{
+	struct proc *p = main_proc();
+
+	return p ? p->nwatches : 0;
+}
+
+int engine_watch_get(int i, const char **expr, const char **name,
+		     uint64_t *addr, uint64_t *len, int *active)
+{
+	struct proc *p = main_proc();
+
+	if (!p || i < 0 || i >= p->nwatches)
+		return -1;
+	*expr = p->watches[i].expr ? p->watches[i].expr : p->watches[i].t.name;
+	*name = p->watches[i].t.name;
+	*addr = p->watches[i].t.addr;
+	*len = p->watches[i].t.len;
+	*active = p->watches[i].active;
+	return 0;
+}
+
+int engine_watch_add(const char *expr, char *err, size_t errlen)
+{
+	struct proc *p = main_proc();
+	struct watch_target wt;
+	char why[512];
+	struct wexpr e;
+	int i;
+
+	if (!p || !p->as) {
+		snprintf(err, errlen, "the program is not loaded yet");
+		return -1;
+	}
+	if (wexpr_parse(expr, &e, why, sizeof(why)) < 0 ||
+	    wexpr_resolve(&e, p->as, &wt, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", expr, why);
+		return -1;
+	}
+	if (E.paused)
+		p->slot_mask = E.saved_mask;
+	i = watchset_add(p, &wt, xstrdup(expr), why, sizeof(why));
+	if (E.paused) {
+		E.saved_mask = p->slot_mask;
+		p->slot_mask = 0;
+	}
+	if (i < 0) {
+		snprintf(err, errlen, "%s: %s", expr, why);
+		return -1;
+	}
+	rearm_all(p);
+	return 0;
+}
+
+int engine_watch_remove(int i)
+{
+	struct proc *p = main_proc();
+
+	if (!p || i < 0 || i >= p->nwatches || !p->watches[i].active)
+		return -1;
+	if (E.paused)
+		p->slot_mask = E.saved_mask;
+	watchset_remove(p, p->watches[i].t.addr);
+	if (E.paused) {
+		E.saved_mask = p->slot_mask;
+		p->slot_mask = 0;
+	}
+	rearm_all(p);
+	return 0;
+}
+
+void engine_pause(int on)
+{
+	struct proc *p = main_proc();
+
+	if (!p || on == E.paused)
+		return;
+	E.paused = on;
+	if (on) {
+		sampler_close_all();	/* nobody stays stalled while paused */
+		E.saved_mask = p->slot_mask;
+		p->slot_mask = 0;
+	} else {
+		p->slot_mask = E.saved_mask;
+	}
+	p->gen++;
+	rearm_all(p);
+}
+
+void engine_quit(void)
+{
+	if (E.attached)
+		E.stop_requested = 1;
+	else if (E.main_pid > 0)
+		kill(E.main_pid, SIGTERM);
 }
 
 /* ---- detach ------------------------------------------------------------- */
@@ -1119,6 +1293,8 @@ static int engine_init(const struct options *o)
 
 static int finish(void)
 {
+	if (E.fe && E.fe->finish)
+		E.fe->finish();
 	if (E.o->stats)
 		counters_print(stderr);
 	return report_count() > 0 ? E.o->exitcode : -1;
@@ -1140,6 +1316,8 @@ int engine_run(const struct options *o)
 
 	loop();
 	if (E.fatal) {
+		if (E.fe && E.fe->finish)
+			E.fe->finish();
 		kill_launched();
 		return 2;
 	}
@@ -1274,8 +1452,11 @@ int engine_attach(const struct options *o)
 
 	loop();
 	detach_all();
-	if (E.fatal)
+	if (E.fatal) {
+		if (E.fe && E.fe->finish)
+			E.fe->finish();
 		return 2;
+	}
 	rc = finish();
 	return rc >= 0 ? rc : 0;
 }

@@ -4,6 +4,7 @@
 #include "probe.h"
 #include "report.h"
 #include "util.h"
+#include "tui.h"
 
 #include <stdio.h>
 
@@ -19,13 +20,19 @@ int main(int argc, char **argv)
 		/* Sinks and suppressions first: a bad file is exit 2 before anything runs. */
 		if (report_init(&o) < 0)
 			return 2;
+		if (o.tui && tui_start(&o) < 0)
+			return 2;
 		status = engine_run(&o);
 		report_finish(status);
 		return status;
 	case CMD_PROBE:
 		return probe_main();
+	case CMD_VIEW:
+		return tui_view(o.view_file);
 	case CMD_ATTACH:
 		if (report_init(&o) < 0)
+			return 2;
+		if (o.tui && tui_start(&o) < 0)
 			return 2;
 		status = engine_attach(&o);
 		report_finish(status);

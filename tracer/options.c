@@ -9,6 +9,7 @@
 static const char usage_text[] =
 "usage: racewatch run    [OPTIONS] -- PROG [ARGS...]\n"
 "       racewatch attach [OPTIONS] PID\n"
+"       racewatch view   REPORT.jsonl\n"
 "       racewatch probe\n"
 "\n"
 "  -w, --watch EXPR     watch NAME, NAME.member, NAME[i], func::NAME or 0xADDR:LEN\n"
@@ -19,6 +20,8 @@ static const char usage_text[] =
 "      --backend KIND   perf (default) or ptrace: how watchpoints are armed\n"
 "      --exitcode N     exit status of run when a race was reported (default 66)\n"
 "      --follow-fork    trace forked children too\n"
+"      --tui            the live TUI (race list, details, watch list) instead of\n"
+"                       text reports on stderr\n"
 "      --stats          print counters at exit\n"
 "      --seed N         seed for the sampler's random choices\n"
 "      --stack-depth N  caller frames shown per access (default 16, 0 = access only)\n"
@@ -31,7 +34,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
-	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK,
+	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI,
 	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT,
 };
 
@@ -43,6 +46,7 @@ static const struct option longopts[] = {
 	{ "backend",     required_argument, NULL, OPT_BACKEND },
 	{ "exitcode",    required_argument, NULL, OPT_EXITCODE },
 	{ "follow-fork", no_argument,       NULL, OPT_FOLLOW_FORK },
+	{ "tui",         no_argument,       NULL, OPT_TUI },
 	{ "stats",       no_argument,       NULL, OPT_STATS },
 	{ "seed",        required_argument, NULL, OPT_SEED },
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
@@ -93,8 +97,10 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 		o->cmd = CMD_ATTACH;
 	else if (!strcmp(argv[1], "probe"))
 		o->cmd = CMD_PROBE;
+	else if (!strcmp(argv[1], "view"))
+		o->cmd = CMD_VIEW;
 	else {
-		rw_error("unknown command '%s' (expected run, attach or probe; see racewatch --help)", argv[1]);
+		rw_error("unknown command '%s' (expected run, attach, view or probe; see racewatch --help)", argv[1]);
 		return -1;
 	}
 
@@ -141,6 +147,9 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			if (number("--exitcode", optarg, 0, 255, &v))
 				return -1;
 			o->exitcode = (int)v;
+			break;
+		case OPT_TUI:
+			o->tui = 1;
 			break;
 		case OPT_FOLLOW_FORK:
 			o->follow_fork = 1;
@@ -200,6 +209,13 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			return -1;
 		}
 		o->pid = (pid_t)v;
+		break;
+	case CMD_VIEW:
+		if (optind != argc - 1) {
+			rw_error("view: expected one report file (racewatch view REPORT.jsonl)");
+			return -1;
+		}
+		o->view_file = argv[optind];
 		break;
 	case CMD_PROBE:
 		if (optind != argc) {

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE };
+enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE, CMD_VIEW };
 enum backend_kind { BACKEND_PERF, BACKEND_PTRACE };
 
 #define DELAY_MIN_US 50		/* a timerfd hold overshoots by ~10-20 us; less means nothing */
@@ -23,6 +23,8 @@ struct options {
 	int stats;		/* --stats */
 	uint64_t seed;		/* --seed, 0 = from time and pid */
 	int follow_fork;	/* --follow-fork */
+	int tui;		/* --tui: the live TUI instead of text reports */
+	const char *view_file;	/* view: the saved report */
 	int stack_depth;	/* --stack-depth: caller frames per access (0 = access frame only) */
 	const char *json_path;	/* -o FILE.jsonl, NULL if none */
 	const char *sarif_path;	/* --sarif FILE, NULL if none */

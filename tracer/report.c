@@ -92,6 +92,9 @@ void report_finish(int exit_status)
 				 R.supp.v[i].line, R.supp.v[i].pattern, R.supp.v[i].hits);
 }
 
+int report_text_on = 1;
+void (*report_listener)(const struct race *r, int is_new);
+
 int report_count(void)
 {
 	return nraces;
@@ -293,6 +296,8 @@ int report_submit(struct race *r, struct addrspace *as)
 		ctr_inc(CTR_RACE_REPEATS);
 		if (R.json)
 			report_json_repeat(old);
+		if (report_listener)
+			report_listener(old, 0);
 		return 0;
 	}
 	if ((old = find_race(supp_races, nsupp, r)) != NULL) {
@@ -334,7 +339,10 @@ int report_submit(struct race *r, struct addrspace *as)
 	case RACE_KIND_COUNT:
 		break;
 	}
-	report_print_text(stderr, r);
+	if (report_text_on)
+		report_print_text(stderr, r);
+	if (report_listener)
+		report_listener(r, 1);
 	if (R.json)
 		report_json_race(r);
 	if (R.gdb)

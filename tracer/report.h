@@ -105,6 +105,11 @@ int report_count(void);
 /* Reported race i (0 <= i < report_count()), in reporting order. */
 const struct race *report_get(int i);
 
+/* Print KCSAN-style text on stderr for each new race (the TUI turns it off). */
+extern int report_text_on;
+/* Told of every new race (is_new) and every repeat of a shown one. */
+extern void (*report_listener)(const struct race *r, int is_new);
+
 /* Write r as KCSAN-style text. */
 void report_print_text(FILE *f, const struct race *r);
 
