@@ -28,6 +28,7 @@ struct access {
 	pid_t tid;
 	uint64_t pc;		/* first byte of the accessing instruction */
 	uint64_t trap_pc;	/* where the thread stopped (next instruction) */
+	uint64_t sp;		/* its stack pointer then (tells a signal handler from mainline) */
 	uint64_t addr;		/* first accessed byte inside the watched variable */
 	unsigned size;		/* bytes accessed inside the watched variable */
 	enum access_type type;

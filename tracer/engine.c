@@ -560,13 +560,16 @@ static void on_trap(struct thread *t, int slot)
 		return;
 	}
 	scopes_on_trap(t, &acc);
+	/* Back in mainline code after the handler: its window is over. */
+	if (t->window && !sampler_in_handler(t->window, &acc))
+		sampler_close(t, 0);
 	n = sampler_match(t->proc, &acc, match, (int)ARRAY_SIZE(match));
 	rw_debug("trap: thread %d %s %u bytes at 0x%llx pc 0x%llx (%s): %d window(s)", t->tid,
 		 access_is_write(&acc) ? "write" : "read", acc.size, (unsigned long long)acc.addr,
 		 (unsigned long long)acc.pc, acc.insn, n);
 	for (int i = 0; i < n; i++)
 		judge_window(t, match[i], &acc);
-	if (n == 0 && sampler_want(t->proc)) {
+	if (n == 0 && !t->window && sampler_want(t->proc)) {
 		sampler_open(t, &acc);	/* t stays stopped until the window closes */
 		return;
 	}
@@ -1131,6 +1134,18 @@ static int sig_pending(pid_t tid, int sig)
 	long long own = status_field(tid, "SigPnd", 16), shared = status_field(tid, "ShdPnd", 16);
 
 	return (own > 0 && (own & bit)) || (shared > 0 && (shared & bit));
+}
+
+int proc_signal_waiting(const struct thread *t)
+{
+	long long pnd = status_field(t->tid, "SigPnd", 16), shd = status_field(t->tid, "ShdPnd", 16);
+	long long blk = status_field(t->tid, "SigBlk", 16), cgt = status_field(t->tid, "SigCgt", 16);
+	unsigned long long ours = 1ull << (E.arm->trap_signal - 1);
+
+	if (pnd < 0 || shd < 0 || blk < 0 || cgt < 0)
+		return 0;
+	return (((unsigned long long)(pnd | shd) & ~(unsigned long long)blk &
+		 (unsigned long long)cgt) & ~ours) != 0;
 }
 
 int proc_hits_pending(struct proc *p, const struct thread *except)

@@ -54,13 +54,22 @@ static void rearm_timer(void)
 	timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+#define RED_ZONE 128		/* the x86-64 ABI's scratch area below %rsp */
+
+int sampler_in_handler(const struct window *w, const struct access *acc)
+{
+	return w->interrupted && w->owner->tid == acc->tid &&
+	       (acc->sp + RED_ZONE < w->acc.sp || acc->sp > w->acc.sp + (1u << 20));
+}
+
 int sampler_match(const struct proc *p, const struct access *acc,
 		  struct window **out, int max)
 {
 	int n = 0;
 
 	for (struct window *w = windows; w && n < max; w = w->next)
-		if (w->owner->proc == p && w->owner->tid != acc->tid &&
+		if (w->owner->proc == p &&
+		    (w->owner->tid != acc->tid || sampler_in_handler(w, acc)) &&
 		    range_overlap(w->acc.addr, w->acc.size, acc->addr, acc->size))
 			out[n++] = w;
 	return n;
@@ -146,6 +155,7 @@ static void unlink_window(struct window *w)
 static void finish(struct window *w, const uint8_t *after, int resume)
 {
 	struct thread *t = w->owner;
+	int interrupted = w->interrupted;
 
 	if (after && !w->explained && memcmp(after, w->before, w->vlen))
 		report_unknown_origin(w, after);
@@ -153,8 +163,8 @@ static void finish(struct window *w, const uint8_t *after, int resume)
 	unlink_window(w);
 	t->window = NULL;
 	t->flags &= ~TF_WINDOW;
-	free(w);
-	if (resume)
+	/* An interrupted window's owner already runs (its handler, then on). */
+	if (resume && !interrupted)
 		thread_resume(t, 0);
 }
 
@@ -178,6 +188,19 @@ static void expire_one(struct window *w)
 	 * for longer than one grace: hold on while some thread of the process
 	 * still has one of our hits queued.
 	 */
+	/*
+	 * --strict checks interrupts too (CONFIG_KCSAN_INTERRUPT_WATCHER): if
+	 * a caught signal waits for the owner, let its handler run now, still
+	 * inside the window, so its accesses meet the stalled one.  The window
+	 * ends when the owner is back in mainline code or at the new deadline.
+	 */
+	if (opts->strict && !w->interrupted && proc_signal_waiting(w->owner)) {
+		w->interrupted = 1;
+		w->deadline_ns = now_ns() + (uint64_t)opts->delay_us * 1000;
+		w->explained = 1;	/* the handler's writes are seen, not unknown */
+		thread_resume(w->owner, 0);
+		return;
+	}
 	if (known && !w->explained && memcmp(after, w->before, w->vlen) &&
 	    (!w->graced || (w->graced < GRACES && proc_hits_pending(w->owner->proc, w->owner)))) {
 		rw_debug("window of thread %d: value moved, no writer seen yet: grace", w->owner->tid);

@@ -22,6 +22,7 @@ struct window {
 	uint64_t deadline_ns;
 	int explained;		/* a trapped write by another thread landed inside */
 	int graced;		/* times held longer, waiting for a late writer's trap */
+	int interrupted;	/* --strict: the owner runs a signal handler inside it */
 	struct window *next;
 };
 
@@ -37,6 +38,13 @@ int sampler_fd(void);
  */
 int sampler_match(const struct proc *p, const struct access *acc,
 		  struct window **out, int max);
+
+/*
+ * --strict's interrupt watcher: is acc, by the owner of window w, made from
+ * a signal handler that interrupted w's access (a deeper stack, or another
+ * stack altogether), rather than by the owner's mainline code?
+ */
+int sampler_in_handler(const struct window *w, const struct access *acc);
 
 /* Should this access open a window?  Rolls the --sample dice and keeps at
  * least one other thread of the process running. */

@@ -84,6 +84,9 @@ struct thread *thread_find(pid_t tid);
  */
 void thread_resume(struct thread *t, int sig);
 
+/* Is a signal the program catches waiting to be delivered to t? */
+int proc_signal_waiting(const struct thread *t);
+
 /* Does a thread of p other than except have one of our hit signals queued? */
 int proc_hits_pending(struct proc *p, const struct thread *except);
 

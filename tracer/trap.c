@@ -183,6 +183,7 @@ int trap_decode(struct thread *t, int slot, struct access *acc)
 	memset(acc, 0, sizeof(*acc));
 	acc->tid = t->tid;
 	acc->trap_pc = regs.rip;
+	acc->sp = regs.rsp;
 	acc->watch = p->slot_watch[slot];
 	acc->time_ns = now_ns();
 
