@@ -2,6 +2,7 @@
 #include "addrspace.h"
 #include "arm.h"
 #include "counters.h"
+#include "coverage.h"
 #include "frontend.h"
 #include "marks.h"
 #include "policy.h"
@@ -63,6 +64,7 @@ static struct {
 	int attached;		/* attach, not run: detach at the end, never kill */
 	int stop_requested;	/* attach: a signal told us to detach */
 	const struct frontend *fe;	/* the TUI, or NULL */
+	struct addrspace *cov_as;	/* kept to name coverage sites at exit */
 	int paused;		/* engine_pause(1): every slot disarmed */
 	unsigned saved_mask;	/* the slots in use when pausing */
 	uint64_t tick_ns;	/* when the front end was last ticked */
@@ -198,8 +200,14 @@ static void proc_unload(struct proc *p)
 	if (p->memfd >= 0)
 		close(p->memfd);
 	p->memfd = -1;
-	if (p->as)
+	if (p->as && E.o && E.o->coverage && p->pid == E.main_pid) {
+		/* Coverage names its sites at exit, after the program is gone. */
+		if (E.cov_as)
+			as_close(E.cov_as);
+		E.cov_as = p->as;
+	} else if (p->as) {
 		as_close(p->as);
+	}
 	p->as = NULL;
 }
 
@@ -459,6 +467,7 @@ static void judge(struct proc *p, const struct access *first, const struct acces
 	struct race r;
 
 	ctr_inc(CTR_CONCURRENT);
+	coverage_pair(p->watches[acc->watch].t.name, first, acc);
 	/*
 	 * Did the pair's write(s) change the value?  The window's snapshot
 	 * tells for a write by the trapping thread; each write's own
@@ -559,6 +568,7 @@ static void on_trap(struct thread *t, int slot)
 		thread_resume(t, 0);
 		return;
 	}
+	coverage_site(t->proc->watches[acc.watch].t.name, &acc);
 	scopes_on_trap(t, &acc);
 	/* Back in mainline code after the handler: its window is over. */
 	if (t->window && !sampler_in_handler(t->window, &acc))
@@ -1295,6 +1305,8 @@ static int engine_init(const struct options *o)
 	E.o = o;
 	E.arm = o->backend == BACKEND_PTRACE ? &arm_ptrace : &arm_perf;
 	rand_seed(o->seed ? o->seed : (now_ns() ^ ((uint64_t)getpid() << 32)));
+	if (o->coverage)
+		coverage_enable();
 	if (watchset_check_syntax(o->watch, o->nwatch) < 0)
 		return 2;
 	raise_fd_limit();
@@ -1310,6 +1322,9 @@ static int finish(void)
 {
 	if (E.fe && E.fe->finish)
 		E.fe->finish();
+	if (!E.cov_as && main_proc())
+		E.cov_as = main_proc()->as;	/* attach: the process is still there */
+	coverage_print(stderr, E.cov_as);
 	if (E.o->stats)
 		counters_print(stderr);
 	return report_count() > 0 ? E.o->exitcode : -1;

@@ -23,6 +23,8 @@ static const char usage_text[] =
 "      --tui            the live TUI (race list, details, watch list) instead of\n"
 "                       text reports on stderr\n"
 "      --stats          print counters at exit\n"
+"      --coverage       at exit, which pairs of ASSERT_EXCLUSIVE_* sites of each\n"
+"                       watched variable were seen concurrent, and which never\n"
 "      --seed N         seed for the sampler's random choices\n"
 "      --stack-depth N  caller frames shown per access (default 16, 0 = access only)\n"
 "  -o FILE.jsonl        also write each race as one JSON line to FILE\n"
@@ -34,7 +36,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
-	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI,
+	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI, OPT_COVERAGE,
 	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT,
 };
 
@@ -47,6 +49,7 @@ static const struct option longopts[] = {
 	{ "exitcode",    required_argument, NULL, OPT_EXITCODE },
 	{ "follow-fork", no_argument,       NULL, OPT_FOLLOW_FORK },
 	{ "tui",         no_argument,       NULL, OPT_TUI },
+	{ "coverage",    no_argument,       NULL, OPT_COVERAGE },
 	{ "stats",       no_argument,       NULL, OPT_STATS },
 	{ "seed",        required_argument, NULL, OPT_SEED },
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
@@ -150,6 +153,9 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			break;
 		case OPT_TUI:
 			o->tui = 1;
+			break;
+		case OPT_COVERAGE:
+			o->coverage = 1;
 			break;
 		case OPT_FOLLOW_FORK:
 			o->follow_fork = 1;

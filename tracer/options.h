@@ -24,6 +24,7 @@ struct options {
 	uint64_t seed;		/* --seed, 0 = from time and pid */
 	int follow_fork;	/* --follow-fork */
 	int tui;		/* --tui: the live TUI instead of text reports */
+	int coverage;		/* --coverage: assertion-site pairs seen concurrent */
 	const char *view_file;	/* view: the saved report */
 	int stack_depth;	/* --stack-depth: caller frames per access (0 = access frame only) */
 	const char *json_path;	/* -o FILE.jsonl, NULL if none */
