@@ -72,12 +72,14 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libracewatch.a
 
 samples: $(SAMPLE_BIN)
 
-$(O)/samples/%-O1: samples/%.c include/racewatch.h
+# Samples also depend on the headers beside them (samples/DIR/*.h).
+.SECONDEXPANSION:
+$(O)/samples/%-O1: samples/%.c include/racewatch.h $$(wildcard $$(dir samples/%)*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC -O1  $<"
 	$(Q)$(CC) -O1 $(SAMPLE_CFLAGS) -o $@ $<
 
-$(O)/samples/%-O2: samples/%.c include/racewatch.h
+$(O)/samples/%-O2: samples/%.c include/racewatch.h $$(wildcard $$(dir samples/%)*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC -O2  $<"
 	$(Q)$(CC) -O2 $(SAMPLE_CFLAGS) -o $@ $<
@@ -99,12 +101,32 @@ samples-check: all
 demo: all
 	$(Q)./scripts/demo.sh $(O)
 
-# The tracer itself under AddressSanitizer + UBSan, then the integration tests.
-asan:
+# The tracer itself under AddressSanitizer + UBSan (build-asan/racewatch and
+# the unit tests), then the unit and integration tests against it; the
+# samples are the plain ones of $(O)/samples.  Each sanitizer report is kept
+# whole in build-asan/sanitizer.PID (stderr stays what the tests compare), and
+# makes racewatch exit non-zero, so the test that ran it fails; the reports'
+# SUMMARY lines are printed at the end.
+ASAN_LOG = $(CURDIR)/build-asan/sanitizer
+asan: all
 	$(Q)$(MAKE) O=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    EXTRA_LIBS="-fsanitize=address,undefined" all unit
-	$(Q)O=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
-	    ./tests/run.sh build-asan/tests/unit/test_*
+	    EXTRA_LIBS="-fsanitize=address,undefined" build-asan/racewatch unit
+	$(Q)rm -f $(ASAN_LOG).*
+	$(Q)O=$(O) RW=build-asan/racewatch \
+	    ASAN_OPTIONS=detect_leaks=1:log_path=$(ASAN_LOG) \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(ASAN_LOG) \
+	    ./tests/run.sh build-asan/tests/unit/test_*; rc=$$?; \
+	n=$$(ls $(ASAN_LOG).* 2>/dev/null | wc -l); \
+	echo "sanitizer reports: $$n (build-asan/sanitizer.*)"; \
+	[ $$n -eq 0 ] || grep -h '^SUMMARY' $(ASAN_LOG).* | sort | uniq -c | sort -rn; \
+	[ $$rc -eq 0 ] && [ $$n -eq 0 ]
+
+# Attach to and detach from a running sample STRESS_COUNT times and check it
+# never noticed; prints the attach and detach times (make test runs 20).
+STRESS_COUNT ?= 500
+.PHONY: stress
+stress: all
+	$(Q)O=$(O) ./tests/stress.sh $(STRESS_COUNT)
 
 # make install PREFIX=/usr/local DESTDIR=: the tracer, its man page and the
 # header target programs include.

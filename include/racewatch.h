@@ -101,9 +101,11 @@ __attribute__((weak)) struct racewatch_registry racewatch_registry = { RACEWATCH
 		".long " __RW_XSTR(kind) "\n\t"				\
 		".popsection" ::: "memory")
 
+/* __typeof__((void)0, (x)): the type of x without const/volatile (the
+ * comma makes it an rvalue), so READ_ONCE works on const objects too. */
 #define READ_ONCE(x) __extension__ ({					\
 	const volatile __typeof__(x) *__rw_p = &(x);			\
-	__typeof__(x) __rw_v;						\
+	__typeof__((void)0, (x)) __rw_v;				\
 	__RW_BEGIN();							\
 	__rw_v = *__rw_p;						\
 	__RW_END(RACEWATCH_MARK_ONCE);					\

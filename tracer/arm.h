@@ -49,6 +49,9 @@ struct arm_backend {
 #define TRAP_STALE	(-2)
 
 extern const struct arm_backend arm_perf;
+
+/* perf only: switch t's event for slot on or off, the thread running on. */
+void arm_perf_toggle(struct thread *t, int slot, int on);
 extern const struct arm_backend arm_ptrace;
 
 #endif

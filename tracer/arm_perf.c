@@ -24,6 +24,7 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -144,6 +145,12 @@ static int perf_trap_slot(struct thread *t, const siginfo_t *si)
 	 * so a readlink here is fine.
 	 */
 	return is_our_perf_fd(si->si_fd) ? TRAP_STALE : TRAP_FOREIGN;
+}
+
+void arm_perf_toggle(struct thread *t, int slot, int on)
+{
+	if (t->perf_fd[slot] >= 0)
+		ioctl(t->perf_fd[slot], on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0);
 }
 
 const struct arm_backend arm_perf = {

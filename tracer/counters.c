@@ -25,6 +25,7 @@ const char *const counter_names[CTR_COUNT] = {
 	[CTR_UNCHANGED]		= "unchanged_value_writes",
 	[CTR_ASSERT_FAILURES]	= "assert_failures",
 	[CTR_SUPPRESSED]	= "suppressed",
+	[CTR_DUTY_OFF]		= "duty_cycle_off",
 };
 
 _Static_assert(ARRAY_SIZE(counter_names) == CTR_COUNT, "one name per counter");

@@ -30,6 +30,7 @@ enum counter {
 	CTR_UNCHANGED,		/* writes that left the value unchanged, not reported */
 	CTR_ASSERT_FAILURES,	/* ASSERT_EXCLUSIVE_* violations */
 	CTR_SUPPRESSED,		/* races matched by a suppression */
+	CTR_DUTY_OFF,		/* times the duty cycle switched a hot watchpoint off */
 	CTR_COUNT
 };
 

@@ -3,6 +3,7 @@
 #include "arm.h"
 #include "counters.h"
 #include "coverage.h"
+#include "duty.h"
 #include "frontend.h"
 #include "marks.h"
 #include "policy.h"
@@ -71,6 +72,7 @@ static struct {
 	uint64_t rate_ns, rate_traps, rate_windows;	/* for traps/s and the estimate */
 	double traps_per_s, overhead_pct;
 	int sigfd;
+	int duty_fd;		/* the duty cycle's timer, -1 when off */
 	sigset_t orig_mask;
 } E;
 
@@ -110,6 +112,7 @@ static void thread_gone(struct thread *t)
 	struct proc *p = t->proc;
 
 	sampler_close(t, 0);
+	duty_forget(t);
 	for (struct scope **pp = &p->scopes; *pp;) {
 		struct scope *sc = *pp;
 
@@ -231,6 +234,7 @@ static void thread_arm(struct thread *t)
 
 	if (!t->proc->exec_seen || ((t->flags & TF_ARMED) && t->armed_gen == t->proc->gen))
 		return;
+	duty_forget(t);		/* new events start switched on */
 	if (E.arm->arm(t, err, sizeof(err)) < 0) {
 		rw_error("%s", err);
 		/* The first thread of a run is fatal: nothing would be watched. */
@@ -579,7 +583,12 @@ static void on_trap(struct thread *t, int slot)
 		 (unsigned long long)acc.pc, acc.insn, n);
 	for (int i = 0; i < n; i++)
 		judge_window(t, match[i], &acc);
+	/* Never switch off a slot someone's window is listening on. */
+	if (!sampler_watch_open(t->proc, acc.watch))
+		duty_after_trap(t, slot);
 	if (n == 0 && !t->window && sampler_want(t->proc)) {
+		/* Others' events on first, then the snapshot: no write slips between. */
+		duty_force_on(t->proc, acc.watch, t);
 		sampler_open(t, &acc);	/* t stays stopped until the window closes */
 		return;
 	}
@@ -971,10 +980,11 @@ static void tick(void)
 
 static void loop(void)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = E.sigfd, .events = POLLIN },
 		{ .fd = sampler_fd(), .events = POLLIN },
 		{ .fd = E.fe ? E.fe->input_fd : -1, .events = POLLIN },
+		{ .fd = E.duty_fd, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 
@@ -983,7 +993,7 @@ static void loop(void)
 		/* With a front end, wake at least every tick so the screen lives. */
 		int timeout = E.fe && E.fe->tick_ms ? (int)E.fe->tick_ms : -1;
 
-		if (poll(pfd, 3, timeout) < 0) {
+		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			rw_error("poll: %s", strerror(errno));
@@ -996,6 +1006,8 @@ static void loop(void)
 		drain_waits();
 		if (pfd[1].revents & POLLIN)
 			sampler_expire();	/* resumes the owners of expired windows */
+		if (pfd[3].revents & POLLIN)
+			duty_expire();		/* hot watchpoints back on; nobody stops */
 		if (pfd[2].revents & (POLLIN | POLLHUP) && E.fe->on_input)
 			E.fe->on_input();
 		if (E.fe && now_ns() - E.tick_ns >= (uint64_t)E.fe->tick_ms * 1000000ull)
@@ -1315,6 +1327,7 @@ static int engine_init(const struct options *o)
 		rw_error("cannot set up the event loop: %s", strerror(errno));
 		return 2;
 	}
+	E.duty_fd = duty_init(o, E.arm == &arm_perf);
 	return 0;
 }
 

@@ -17,6 +17,8 @@ static const char usage_text[] =
 "      --strict         the strict (RCU) rule set\n"
 "      --delay USEC     maximum stall per sampled access (default 200, min 50)\n"
 "      --sample N       stall on about 1 in N watched accesses (default 1)\n"
+"      --overhead PCT   slowdown budget: hot watchpoints are switched off between\n"
+"                       traps to stay under it (default 5; 0 = trap every hit)\n"
 "      --backend KIND   perf (default) or ptrace: how watchpoints are armed\n"
 "      --exitcode N     exit status of run when a race was reported (default 66)\n"
 "      --follow-fork    trace forked children too\n"
@@ -36,7 +38,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
-	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI, OPT_COVERAGE,
+	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI, OPT_COVERAGE, OPT_OVERHEAD,
 	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT,
 };
 
@@ -50,6 +52,7 @@ static const struct option longopts[] = {
 	{ "follow-fork", no_argument,       NULL, OPT_FOLLOW_FORK },
 	{ "tui",         no_argument,       NULL, OPT_TUI },
 	{ "coverage",    no_argument,       NULL, OPT_COVERAGE },
+	{ "overhead",    required_argument, NULL, OPT_OVERHEAD },
 	{ "stats",       no_argument,       NULL, OPT_STATS },
 	{ "seed",        required_argument, NULL, OPT_SEED },
 	{ "stack-depth", required_argument, NULL, OPT_STACK_DEPTH },
@@ -80,6 +83,7 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 	memset(o, 0, sizeof(*o));
 	o->delay_us = 200;
 	o->sample = 1;
+	o->overhead_pct = 5;
 	o->exitcode = 66;
 	o->stack_depth = REPORT_DEFAULT_DEPTH;
 	o->backend = BACKEND_PERF;
@@ -156,6 +160,11 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			break;
 		case OPT_COVERAGE:
 			o->coverage = 1;
+			break;
+		case OPT_OVERHEAD:
+			if (number("--overhead", optarg, 0, 100, &v))
+				return -1;
+			o->overhead_pct = (unsigned)v;
 			break;
 		case OPT_FOLLOW_FORK:
 			o->follow_fork = 1;

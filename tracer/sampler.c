@@ -75,6 +75,14 @@ int sampler_match(const struct proc *p, const struct access *acc,
 	return n;
 }
 
+int sampler_watch_open(const struct proc *p, int watch)
+{
+	for (struct window *w = windows; w; w = w->next)
+		if (w->owner->proc == p && w->acc.watch == watch)
+			return 1;
+	return 0;
+}
+
 int sampler_open_in(const struct proc *p)
 {
 	int n = 0;

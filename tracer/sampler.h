@@ -64,6 +64,9 @@ void sampler_expire(void);
 /* t's window (if any) ends now: closed and, if resume, t resumed. */
 void sampler_close(struct thread *t, int resume);
 
+/* Is a window open in p on watch? */
+int sampler_watch_open(const struct proc *p, int watch);
+
 /* Number of open windows in p. */
 int sampler_open_in(const struct proc *p);
 

@@ -71,6 +71,9 @@ struct thread {
 	int perf_fd[HWBP_SLOTS];	/* perf backend: one event per armed slot, or -1 */
 	struct window *window;	/* the stall window this thread holds open */
 	int pending_sig;	/* detaching: the program's own signal to deliver on detach */
+	unsigned duty_off;	/* slots the duty cycle switched off (duty.c) */
+	uint64_t last_trap_ns[HWBP_SLOTS];	/* per slot, for the duty cycle */
+	double duty_tokens[HWBP_SLOTS];		/* per slot: traps the budget allows now */
 	struct thread *hnext;	/* hash chain */
 };
 
