@@ -29,7 +29,8 @@ struct arm_backend {
 	/*
 	 * Make t carry exactly t->proc's slot layout.  Precondition: t is in a
 	 * ptrace stop (the perf backend does not need it, ptrace does).
-	 * Returns 0, or -1 with a one-line reason in err.
+	 * Returns 0, -1 with a one-line reason in err, or -2 if the thread
+	 * has already exited (not an error: its exit event follows).
 	 */
 	int (*arm)(struct thread *t, char *err, size_t errlen);
 	/* Remove every watchpoint of ours from t.  Precondition: as for arm. */

@@ -77,6 +77,11 @@ static int perf_open_slot(struct thread *t, int slot, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (fd < 0 && errno == ESRCH) {
+		/* The thread exited between its stop and now: nothing to arm. */
+		snprintf(err, errlen, "thread %d is gone", t->tid);
+		return -2;
+	}
 	if (fd < 0) {
 		int e = errno;
 
@@ -103,8 +108,12 @@ static int perf_arm(struct thread *t, char *err, size_t errlen)
 	for (int i = 0; i < HWBP_SLOTS; i++) {
 		if (!(p->slot_mask & (1u << i)))
 			continue;
-		if (perf_open_slot(t, i, err, errlen) < 0) {
+		int r = perf_open_slot(t, i, err, errlen);
+
+		if (r < 0) {
 			perf_close_all(t);
+			if (r == -2)
+				return -2;
 			ctr_inc(CTR_ARM_FAILURES);
 			return -1;
 		}

@@ -46,6 +46,10 @@ static int ptrace_arm(struct thread *t, char *err, size_t errlen)
 	t->flags |= TF_ARMED;
 	return 0;
 fail:
+	if (errno == ESRCH) {
+		t->flags &= ~TF_ARMED;
+		return -2;	/* exited meanwhile */
+	}
 	snprintf(err, errlen, "cannot set debug registers of thread %d: %s", t->tid, strerror(errno));
 	ctr_inc(CTR_ARM_FAILURES);
 	poke_dr(t->tid, 7, 0);

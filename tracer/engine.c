@@ -67,6 +67,7 @@ static struct {
 	const struct frontend *fe;	/* the TUI, or NULL */
 	struct addrspace *cov_as;	/* kept to name coverage sites at exit */
 	int paused;		/* engine_pause(1): every slot disarmed */
+	int quit_asked;		/* engine_quit() calls so far */
 	unsigned saved_mask;	/* the slots in use when pausing */
 	uint64_t tick_ns;	/* when the front end was last ticked */
 	uint64_t rate_ns, rate_traps, rate_windows;	/* for traps/s and the estimate */
@@ -231,16 +232,33 @@ static void proc_free(struct proc *p)
 static void thread_arm(struct thread *t)
 {
 	char err[512];
+	int rc;
 
 	if (!t->proc->exec_seen || ((t->flags & TF_ARMED) && t->armed_gen == t->proc->gen))
 		return;
 	duty_forget(t);		/* new events start switched on */
-	if (E.arm->arm(t, err, sizeof(err)) < 0) {
+	rc = E.arm->arm(t, err, sizeof(err));
+	if (rc == -2)
+		return;		/* exited meanwhile: its exit event follows */
+	if (rc < 0) {
 		rw_error("%s", err);
 		/* The first thread of a run is fatal: nothing would be watched. */
 		if (E.nthreads == 1)
 			E.fatal = 1;
 	}
+}
+
+/*
+ * A program without DWARF still works: -w NAME falls back to the ELF symbol
+ * table and frames to symbol+offset; say so once, when it matters.
+ */
+static void warn_no_dwarf(struct proc *p)
+{
+	struct symtab *exe = as_exe(p->as, NULL);
+
+	if (exe && !sym_has_dwarf(exe) && E.o->nwatch)
+		rw_warn("%s has no DWARF debug info: variables come from the ELF symbol table "
+			"and reports show no source lines (build with -g)", sym_path(exe));
 }
 
 /* ---- what the program registered (include/racewatch.h) ------------------ */
@@ -435,6 +453,8 @@ static void on_exec(struct thread *t)
 	if (p->as) {
 		as_exe(p->as, &p->exe_bias);
 		p->marks = marks_load(path);
+		if (first)
+			warn_no_dwarf(p);
 	}
 	if (E.o->nwatch) {
 		if (watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err)) < 0) {
@@ -709,17 +729,15 @@ static struct thread *adopt(pid_t tid)
 	return thread_new(p, tid);
 }
 
+/*
+ * A clone/fork/vfork event.  The child gets its record from its own first
+ * stop (adopt()), not from here: that stop may come before this event, and
+ * the child may even have run, exited and been reaped by now -- a record
+ * made here would then wait forever for a thread that is gone.
+ */
 static void on_clone(struct thread *t, int event)
 {
-	unsigned long child = 0;
-
-	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &child);
-	if (child && !thread_find((pid_t)child)) {
-		if (event == PTRACE_EVENT_CLONE)
-			thread_new(t->proc, (pid_t)child);
-		else if (!proc_find((pid_t)child))
-			thread_new(proc_fork(t->proc, (pid_t)child), (pid_t)child);
-	}
+	(void)event;
 	thread_resume(t, 0);
 }
 
@@ -1008,8 +1026,10 @@ static void loop(void)
 			sampler_expire();	/* resumes the owners of expired windows */
 		if (pfd[3].revents & POLLIN)
 			duty_expire();		/* hot watchpoints back on; nobody stops */
-		if (pfd[2].revents & (POLLIN | POLLHUP) && E.fe->on_input)
+		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR) && E.fe->on_input)
 			E.fe->on_input();
+		if (pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL))
+			pfd[2].fd = -1;		/* the terminal is gone: stop polling it */
 		if (E.fe && now_ns() - E.tick_ns >= (uint64_t)E.fe->tick_ms * 1000000ull)
 			tick();
 	}
@@ -1144,7 +1164,7 @@ void engine_quit(void)
 	if (E.attached)
 		E.stop_requested = 1;
 	else if (E.main_pid > 0)
-		kill(E.main_pid, SIGTERM);
+		kill(E.main_pid, E.quit_asked++ ? SIGKILL : SIGTERM);	/* twice: no arguing */
 }
 
 /* ---- detach ------------------------------------------------------------- */
@@ -1481,6 +1501,7 @@ int engine_attach(const struct options *o)
 	as_exe(p->as, &p->exe_bias);
 	p->marks = marks_load(path);
 	p->exec_seen = 1;
+	warn_no_dwarf(p);
 	if (o->nwatch) {
 		if (watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err)) < 0) {
 			rw_error("%s", err);

@@ -7,14 +7,29 @@
 #include "tui.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+static int dispatch(struct options *o);
 
 int main(int argc, char **argv)
 {
 	struct options o;
 	int status;
 
-	if (options_parse(argc, argv, &o, &status) < 0)
+	if (options_parse(argc, argv, &o, &status) < 0) {
+		free(o.watch);
 		return status;
+	}
+	status = dispatch(&o);
+	free(o.watch);
+	return status;
+}
+
+static int dispatch(struct options *op)
+{
+	struct options o = *op;
+	int status;
+
 	switch (o.cmd) {
 	case CMD_RUN:
 		/* Sinks and suppressions first: a bad file is exit 2 before anything runs. */

@@ -171,6 +171,7 @@ static void finish(struct window *w, const uint8_t *after, int resume)
 	unlink_window(w);
 	t->window = NULL;
 	t->flags &= ~TF_WINDOW;
+	free(w);
 	/* An interrupted window's owner already runs (its handler, then on). */
 	if (resume && !interrupted)
 		thread_resume(t, 0);
