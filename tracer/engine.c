@@ -254,11 +254,18 @@ static void thread_arm(struct thread *t)
  */
 static void warn_no_dwarf(struct proc *p)
 {
-	struct symtab *exe = as_exe(p->as, NULL);
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	char link[64], path[512], shown[512];
+	ssize_t n;
 
-	if (exe && !sym_has_dwarf(exe) && E.o->nwatch)
-		rw_warn("%s has no DWARF debug info: variables come from the ELF symbol table "
-			"and reports show no source lines (build with -g)", sym_path(exe));
+	if (!exe || sym_has_dwarf(exe) || !E.o->nwatch)
+		return;
+	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = '\0';
+	rw_escape(shown, sizeof(shown), n > 0 ? path : sym_path(exe));
+	rw_warn("%s has no DWARF debug info: variables come from the ELF symbol table "
+		"and reports show no source lines (build with -g)", shown);
 }
 
 /* ---- what the program registered (include/racewatch.h) ------------------ */
@@ -453,8 +460,6 @@ static void on_exec(struct thread *t)
 	if (p->as) {
 		as_exe(p->as, &p->exe_bias);
 		p->marks = marks_load(path);
-		if (first)
-			warn_no_dwarf(p);
 	}
 	if (E.o->nwatch) {
 		if (watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err)) < 0) {
@@ -467,6 +472,8 @@ static void on_exec(struct thread *t)
 				rw_warn("after exec: %s; not watching it in this image", err);
 			else
 				rw_debug("process %d after exec: %s", p->pid, err);
+		} else if (first) {
+			warn_no_dwarf(p);
 		}
 	} else {
 		watch_registered(p);
@@ -1501,13 +1508,13 @@ int engine_attach(const struct options *o)
 	as_exe(p->as, &p->exe_bias);
 	p->marks = marks_load(path);
 	p->exec_seen = 1;
-	warn_no_dwarf(p);
 	if (o->nwatch) {
 		if (watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err)) < 0) {
 			rw_error("%s", err);
 			detach_all();
 			return 2;
 		}
+		warn_no_dwarf(p);
 	} else {
 		watch_registered(p);
 	}
