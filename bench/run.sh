@@ -188,10 +188,10 @@ for rep in $(seq 1 "$REPS"); do
 	for be in ptrace perf; do
 		for place in $PLACES; do
 			# racewatch serving the same kind of hits, timed by the program:
-			# no stall window opens at --sample 1000000000.
+			# no stall window opens at --sample 1000000000, and --overhead 0 keeps the duty cycle from switching the watchpoint off: every store traps.
 			# shellcheck disable=SC2046  # the prefix is words on purpose
 			res=$("$B/runone" -t "$TIMEOUT" -o "$TMP/pertrap.out" -e "$TMP/pertrap.err" -- $(place_prefix "$place") \
-				"$RW" run --backend "$be" --sample 1000000000 --stats -w hit -- "$B/pertrap" "$RAW_HITS")
+				"$RW" run --backend "$be" --sample 1000000000 --overhead 0 --stats -w hit -- "$B/pertrap" "$RAW_HITS")
 			line=$(cat "$TMP/pertrap.out")
 			med=$(field median "$line") mean=$(field mean "$line")
 			wall=$(sed -n 's/.*wall=\([^ ]*\).*/\1/p' <<<"$res")
@@ -312,7 +312,7 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 		done
 	done
 	echo
-	echo "racewatch: bench/pertrap.c under \`racewatch run --backend B --sample 1000000000 -w hit\` (no stall window opens), $RAW_HITS stores timed by the program itself (clock read after each store), against the raw bare round trip of the mechanism the backend uses (perf backend: $RW_PERF_RAW). wall / traps includes racewatch's start-up."
+	echo "racewatch: bench/pertrap.c under \`racewatch run --backend B --sample 1000000000 --overhead 0 -w hit\` (no stall window opens), $RAW_HITS stores timed by the program itself (clock read after each store), against the raw bare round trip of the mechanism the backend uses (perf backend: $RW_PERF_RAW). wall / traps includes racewatch's start-up."
 	echo
 	echo "| backend | placement | racewatch per trap | raw bare | racewatch / raw | wall / traps |"
 	echo "|---|---|---|---|---|---|"
