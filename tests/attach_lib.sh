@@ -36,18 +36,8 @@ poll_until() {
 	done
 }
 
-why_rc() {
-	case $1 in
-	124|137) echo "timed out or killed (status $1)" ;;
-	'') echo "no status" ;;
-	*) echo "status $1" ;;
-	esac
-}
-
 # oneline FILE: the first lines of FILE on one line, for FAIL messages.
 oneline() { head -n "${2:-3}" "$1" 2>/dev/null | tr '\n' '|' | cut -c1-300; }
-
-stat_of() { sed -n "s/^racewatch: stats: $2  *\([0-9][0-9]*\)\$/\1/p" "$1" | tail -n 1; }
 
 # ---- the target -------------------------------------------------------------
 

@@ -1091,7 +1091,7 @@ int engine_watch_get(int i, const char **expr, const char **name,
 
 	if (!p || i < 0 || i >= p->nwatches)
 		return -1;
-	*expr = p->watches[i].expr ? p->watches[i].expr : p->watches[i].t.name;
+	*expr = p->watches[i].expr[0] ? p->watches[i].expr : p->watches[i].t.name;
 	*name = p->watches[i].t.name;
 	*addr = p->watches[i].t.addr;
 	*len = p->watches[i].t.len;
@@ -1118,7 +1118,7 @@ int engine_watch_add(const char *expr, char *err, size_t errlen)
 	}
 	if (E.paused)
 		p->slot_mask = E.saved_mask;
-	i = watchset_add(p, &wt, xstrdup(expr), why, sizeof(why));
+	i = watchset_add(p, &wt, expr, why, sizeof(why));
 	if (E.paused) {
 		E.saved_mask = p->slot_mask;
 		p->slot_mask = 0;

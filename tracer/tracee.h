@@ -20,7 +20,7 @@ struct marks;
 
 /* One resolved watch expression of a process. */
 struct watch {
-	const char *expr;	/* as the user wrote it (points into argv) */
+	char expr[160];		/* as the user wrote it ("" for run-time registrations) */
 	struct watch_target t;	/* address, length, display name, marked */
 	int slot_first;		/* first debug-register slot it uses */
 	int nslots;		/* how many slots (a split variable) */

@@ -80,7 +80,7 @@ int watchset_add(struct proc *p, const struct watch_target *t, const char *expr,
 	idx = p->nwatches++;
 	w = &p->watches[idx];
 	memset(w, 0, sizeof(*w));
-	w->expr = expr;
+	snprintf(w->expr, sizeof(w->expr), "%s", expr ? expr : "");
 	w->t = *t;
 	w->active = 1;
 	w->nslots = k;

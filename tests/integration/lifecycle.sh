@@ -59,13 +59,6 @@ done
 # A scratch cwd: a core file, if one were written, is seen here.
 mkdir -p "$TMP/cwd" && cd "$TMP/cwd" || exit 1
 
-# trace P ARGS...: racewatch ARGS in the foreground; P.out, P.err, RC.
-trace() {
-	local p=$1; shift
-	( rw "$@" </dev/null >"$p.out" 2>"$p.err"; echo $? >"$p.rc" ) 2>/dev/null
-	RC=$(cat "$p.rc")
-}
-
 FORK_HEADER='BUG: racewatch: data-race in child_read / child_write'
 has_fork_race() { grep -qx "$FORK_HEADER" "$1.err"; }
 

@@ -35,13 +35,6 @@ HEADER='BUG: racewatch: data-race in read_foo / update_foo'
 BIN=$SAMPLES/basic/race_rw-O2
 TWIN=$SAMPLES/basic/race_rw_locked-O2
 
-trace() {
-	local p=$1; shift
-	( rw "$@" </dev/null >"$p.out" 2>"$p.err"; echo $? >"$p.rc" ) 2>/dev/null
-	RC=$(cat "$p.rc")
-}
-tail_of() { tail -n 4 "$1" 2>/dev/null | tr '\n' '|' | cut -c1-300; }
-stat_of() { sed -n "s/^racewatch: stats: $2  *\([0-9][0-9]*\)\$/\1/p" "$1" | tail -n 1; }
 marker_line() { grep -n "/\* $1 \*/" "$SRC" | cut -d: -f1; }
 # report_of FILE: the first read_foo/update_foo report.
 report_of() {

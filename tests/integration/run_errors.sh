@@ -18,13 +18,6 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-why_rc() {
-	case $1 in
-	124|137) echo "timed out (status $1)" ;;
-	*) echo "status $1" ;;
-	esac
-}
-
 # The processes this script started that are still around: anything whose
 # command line names a file in $TMP (every program below lives there).
 # The pattern goes through the environment so that awk's own command line

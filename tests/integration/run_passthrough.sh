@@ -9,37 +9,11 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
 
-# trace PREFIX ARGS...: racewatch ARGS with stdin from /dev/null; stdout and
-# stderr land in PREFIX.out / PREFIX.err, the exit status in RC.  The subshell
-# keeps bash's "Segmentation fault" notices out of the log.
-trace() {
-	local p=$1; shift
-	( rw "$@" </dev/null >"$p.out" 2>"$p.err"; echo $? >"$p.rc" ) 2>/dev/null
-	RC=$(cat "$p.rc")
-}
-
-# native PREFIX CMD...: the same without the tracer.
-native() {
-	local p=$1; shift
-	( "$@" </dev/null >"$p.out" 2>"$p.err"; echo $? >"$p.rc" ) 2>/dev/null
-	RC=$(cat "$p.rc")
-}
-
-why_rc() {
-	case $1 in
-	124|137) echo "timed out (status $1)" ;;
-	*) echo "status $1" ;;
-	esac
-}
-
-tail_of() { tail -n 4 "$1" 2>/dev/null | tr '\n' '|' | cut -c1-300; }
-
 # first_diff A B: the first differing line of two files, for FAIL messages.
 first_diff() {
 	diff "$1" "$2" | grep -m2 '^[<>]' | tr '\n' '|' | cut -c1-300
 }
 
-stat_of() { sed -n "s/^racewatch: stats: $2  *\([0-9][0-9]*\)\$/\1/p" "$1" | tail -n 1; }
 
 # same NAME WANT_RC: compare the traced run ($TMP/t.*) with the native one
 # ($TMP/n.*): exit status (which must also be WANT_RC), stdout, stderr.

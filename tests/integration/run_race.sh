@@ -41,33 +41,6 @@ RULE='=================================================================='
 
 # ---- helpers --------------------------------------------------------------
 
-# trace PREFIX ARGS...: racewatch ARGS with stdin from /dev/null; stdout and
-# stderr land in PREFIX.out / PREFIX.err, the exit status in RC.  The subshell
-# keeps bash's "Segmentation fault" notices out of the log.
-trace() {
-	local p=$1; shift
-	( rw "$@" </dev/null >"$p.out" 2>"$p.err"; echo $? >"$p.rc" ) 2>/dev/null
-	RC=$(cat "$p.rc")
-}
-
-# native PREFIX CMD...: the same without the tracer.
-native() {
-	local p=$1; shift
-	( "$@" </dev/null >"$p.out" 2>"$p.err"; echo $? >"$p.rc" ) 2>/dev/null
-	RC=$(cat "$p.rc")
-}
-
-# why_rc RC: words for an exit status in a FAIL message.
-why_rc() {
-	case $1 in
-	124|137) echo "timed out (status $1)" ;;
-	*) echo "status $1" ;;
-	esac
-}
-
-# tail_of FILE: the last lines of FILE on one line, for FAIL messages.
-tail_of() { tail -n 4 "$1" 2>/dev/null | tr '\n' '|' | cut -c1-300; }
-
 # marker_line TAG: the line of SRC carrying /* TAG */ (exactly one).
 marker_line() {
 	local n
@@ -79,9 +52,6 @@ marker_line() {
 first_report() {
 	awk -v h="$HEADER" -v r="$RULE" '$0 == h { on = 1 } on { print } on && $0 == r { exit }' "$1"
 }
-
-# stat_of FILE NAME: the value of `racewatch: stats: NAME N` (empty if none).
-stat_of() { sed -n "s/^racewatch: stats: $2  *\([0-9][0-9]*\)\$/\1/p" "$1" | tail -n 1; }
 
 # access_check REPORT KIND FUNC LINE: REPORT has an access line
 # "KIND to 0xADDR (foo) of 4 bytes by thread TID:" followed by the frame
