@@ -39,6 +39,17 @@ int symi_ok(Dwarf_Debug dbg, int res, Dwarf_Error *e)
 	return res == DW_DLV_OK;
 }
 
+Dwarf_Die symi_next_sibling(Dwarf_Debug dbg, Dwarf_Die c)
+{
+	Dwarf_Die next = NULL;
+	Dwarf_Error e = NULL;
+
+	if (!symi_ok(dbg, dwarf_siblingof_b(dbg, c, 1, &next, &e), &e))
+		next = NULL;
+	dwarf_dealloc_die(c);
+	return next;
+}
+
 int symi_attr(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at, Dwarf_Attribute *a)
 {
 	Dwarf_Error e = NULL;
@@ -408,7 +419,7 @@ static void defer(struct dw *d, Dwarf_Die die)
 static void walk(struct dw *d, Dwarf_Die die, int64_t scope, const char *func)
 {
 	Dwarf_Error e = NULL;
-	Dwarf_Die c = NULL, next;
+	Dwarf_Die c = NULL;
 	Dwarf_Half tag;
 
 	if (d->depth >= 128 || d->st->oom)
@@ -448,11 +459,7 @@ static void walk(struct dw *d, Dwarf_Die die, int64_t scope, const char *func)
 				break;
 			}
 		}
-		next = NULL;
-		if (!symi_ok(d->dbg, dwarf_siblingof_b(d->dbg, c, 1, &next, &e), &e))
-			next = NULL;
-		dwarf_dealloc_die(c);
-		c = next;
+		c = symi_next_sibling(d->dbg, c);
 	}
 	d->depth--;
 }

@@ -170,6 +170,8 @@ int symi_ref(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at, Dwarf_Off *out);
 int symi_flag(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at);	/* 1 if set */
 const char *symi_name(struct symtab *st, Dwarf_Debug dbg, Dwarf_Die die);
 
+/* The sibling DIE after c, or NULL at the end or on error; c is freed. */
+Dwarf_Die symi_next_sibling(Dwarf_Debug dbg, Dwarf_Die c);
 /* res == DW_DLV_OK; frees the error object libdwarf returned otherwise. */
 int symi_ok(Dwarf_Debug dbg, int res, Dwarf_Error *e);
 /* dwarf_attr() that is simply false when absent or malformed. */

@@ -221,7 +221,7 @@ static void build_members(struct symi_types *tc, Dwarf_Die die, struct sym_type 
 	struct sym_member *v = NULL;
 	size_t n = 0, cap = 0;
 	Dwarf_Error e = NULL;
-	Dwarf_Die c = NULL, next;
+	Dwarf_Die c = NULL;
 	Dwarf_Half tag;
 
 	if (dwarf_child(die, &c, &e) != DW_DLV_OK)
@@ -249,11 +249,7 @@ static void build_members(struct symi_types *tc, Dwarf_Die die, struct sym_type 
 			dwarf_dealloc_error(tc->dbg, e);
 			e = NULL;
 		}
-		next = NULL;
-		if (dwarf_siblingof_b(tc->dbg, c, 1, &next, &e) != DW_DLV_OK)
-			next = NULL;
-		dwarf_dealloc_die(c);
-		c = next;
+		c = symi_next_sibling(tc->dbg, c);
 	}
 	if (n) {
 		t->members = symi_alloc(&tc->st->arena, n * sizeof(*v));
@@ -281,7 +277,7 @@ static void build_array(struct symi_types *tc, Dwarf_Die die, struct sym_type *t
 	int bounded[MAX_DIMS], nd = 0;
 	const struct sym_type *inner;
 	Dwarf_Error e = NULL;
-	Dwarf_Die c = NULL, next;
+	Dwarf_Die c = NULL;
 	Dwarf_Half tag;
 	uint64_t sz;
 
@@ -308,11 +304,7 @@ static void build_array(struct symi_types *tc, Dwarf_Die die, struct sym_type *t
 				dwarf_dealloc_error(tc->dbg, e);
 				e = NULL;
 			}
-			next = NULL;
-			if (dwarf_siblingof_b(tc->dbg, c, 1, &next, &e) != DW_DLV_OK)
-				next = NULL;
-			dwarf_dealloc_die(c);
-			c = next;
+			c = symi_next_sibling(tc->dbg, c);
 		}
 	}
 	if (e)
