@@ -228,6 +228,29 @@ static void proc_free(struct proc *p)
 	free(p);
 }
 
+/*
+ * Open what we need of p's current image: its memory (read-write when the
+ * registry must be written, else read-only), its address space and the
+ * executable's load bias and marks.  Returns 0, or -1 with the reason in
+ * err when the executable cannot be indexed (memory may still be open).
+ */
+static int proc_load(struct proc *p, char *err, size_t errlen)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	p->memfd = open(path, O_RDWR | O_CLOEXEC);
+	if (p->memfd < 0)
+		p->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	p->as = as_open(p->pid, path, err, errlen);
+	if (!p->as)
+		return -1;
+	as_exe(p->as, &p->exe_bias);
+	p->marks = marks_load(path);
+	return 0;
+}
+
 /* Arm t with its process's current layout if it does not carry it yet. */
 static void thread_arm(struct thread *t)
 {
@@ -418,7 +441,7 @@ static void on_exec(struct thread *t)
 {
 	struct proc *p = t->proc;
 	unsigned long former = 0;
-	char path[64], err[512];
+	char err[512];
 	int first = !p->exec_seen;
 
 	/* A non-leader thread that execs takes over the leader's tid. */
@@ -441,13 +464,7 @@ static void on_exec(struct thread *t)
 	proc_unload(p);
 	ctr_inc(CTR_EXECS);
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
-	p->memfd = open(path, O_RDWR | O_CLOEXEC);
-	if (p->memfd < 0)
-		p->memfd = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
-	p->as = as_open(p->pid, path, err, sizeof(err));
-	if (!p->as) {
+	if (proc_load(p, err, sizeof(err)) < 0) {
 		if (first && E.o->nwatch) {
 			rw_error("%s", err);
 			E.fatal = 1;
@@ -457,10 +474,6 @@ static void on_exec(struct thread *t)
 	}
 	p->exec_seen = 1;
 	watchset_clear(p);
-	if (p->as) {
-		as_exe(p->as, &p->exe_bias);
-		p->marks = marks_load(path);
-	}
 	if (E.o->nwatch) {
 		if (watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err)) < 0) {
 			if (first) {
@@ -691,16 +704,10 @@ static long long status_field(pid_t tid, const char *name, int base)
 static struct proc *proc_fork(struct proc *parent, pid_t child)
 {
 	struct proc *p = proc_new(child);
-	char path[64], err[512];
+	char err[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", child);
-	p->memfd = open(path, O_RDWR | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/exe", child);
-	p->as = as_open(child, path, err, sizeof(err));
-	if (p->as) {
-		as_exe(p->as, &p->exe_bias);
-		p->marks = marks_load(path);
-	}
+	if (proc_load(p, err, sizeof(err)) < 0)
+		rw_debug("forked process %d: %s", child, err);
 	p->exec_seen = parent->exec_seen;
 	p->registry = parent->registry;
 	if (parent->nwatches) {
@@ -1476,7 +1483,7 @@ static int seize_all(struct proc *p)
 
 int engine_attach(const struct options *o)
 {
-	char path[64], err[512];
+	char err[512];
 	struct proc *p;
 	int rc;
 
@@ -1496,17 +1503,11 @@ int engine_attach(const struct options *o)
 			"killed with SIGKILL, process %d dies of SIGTRAP at its next watched access "
 			"(the default perf backend has no such risk)", o->pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
-	p->memfd = open(path, O_RDWR | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
-	p->as = as_open(p->pid, path, err, sizeof(err));
-	if (!p->as) {
+	if (proc_load(p, err, sizeof(err)) < 0) {
 		rw_error("attach: %s", err);
 		detach_all();
 		return 2;
 	}
-	as_exe(p->as, &p->exe_bias);
-	p->marks = marks_load(path);
 	p->exec_seen = 1;
 	if (o->nwatch) {
 		if (watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err)) < 0) {
