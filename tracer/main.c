@@ -3,6 +3,7 @@
 #include "options.h"
 #include "probe.h"
 #include "report.h"
+#include "sites.h"
 #include "util.h"
 #include "tui.h"
 
@@ -44,6 +45,8 @@ static int dispatch(struct options *op)
 		return probe_main();
 	case CMD_VIEW:
 		return tui_view(o.view_file);
+	case CMD_VARS:
+		return sites_vars_main(o.vars_prog, o.vars_pattern);
 	case CMD_ATTACH:
 		if (report_init(&o) < 0)
 			return 2;

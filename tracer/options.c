@@ -11,6 +11,7 @@ static const char usage_text[] =
 "       racewatch attach [OPTIONS] PID\n"
 "       racewatch view   REPORT.jsonl\n"
 "       racewatch probe\n"
+"       racewatch vars   PROG [PATTERN]   list PROG's watchable variables\n"
 "\n"
 "  -w, --watch EXPR     watch NAME, NAME.member, NAME[i], func::NAME or 0xADDR:LEN\n"
 "                       (repeatable)\n"
@@ -106,8 +107,10 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 		o->cmd = CMD_PROBE;
 	else if (!strcmp(argv[1], "view"))
 		o->cmd = CMD_VIEW;
+	else if (!strcmp(argv[1], "vars"))
+		o->cmd = CMD_VARS;
 	else {
-		rw_error("unknown command '%s' (expected run, attach, view or probe; see racewatch --help)", argv[1]);
+		rw_error("unknown command '%s' (expected run, attach, view, vars or probe; see racewatch --help)", argv[1]);
 		return -1;
 	}
 
@@ -231,6 +234,14 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			return -1;
 		}
 		o->view_file = argv[optind];
+		break;
+	case CMD_VARS:
+		if (optind >= argc || argc - optind > 2) {
+			rw_error("vars: expected a program and an optional pattern (racewatch vars PROG [PATTERN])");
+			return -1;
+		}
+		o->vars_prog = argv[optind];
+		o->vars_pattern = optind + 1 < argc ? argv[optind + 1] : NULL;
 		break;
 	case CMD_PROBE:
 		if (optind != argc) {

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE, CMD_VIEW };
+enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE, CMD_VIEW, CMD_VARS };
 enum backend_kind { BACKEND_PERF, BACKEND_PTRACE };
 
 #define DELAY_MIN_US 50		/* a timerfd hold overshoots by ~10-20 us; less means nothing */
@@ -27,6 +27,8 @@ struct options {
 	int tui;		/* --tui: the live TUI instead of text reports */
 	int coverage;		/* --coverage: assertion-site pairs seen concurrent */
 	const char *view_file;	/* view: the saved report */
+	const char *vars_prog;	/* vars: the program to list */
+	const char *vars_pattern;	/* vars: fnmatch glob on names, NULL = all */
 	int stack_depth;	/* --stack-depth: caller frames per access (0 = access frame only) */
 	const char *json_path;	/* -o FILE.jsonl, NULL if none */
 	const char *sarif_path;	/* --sarif FILE, NULL if none */

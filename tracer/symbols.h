@@ -41,6 +41,9 @@ struct sym_var {
 	uint64_t addr;		/* link-time address (SYM_STATIC only) */
 	uint64_t size;		/* bytes, 0 if unknown */
 	const struct sym_type *type;	/* NULL when only the ELF symbol is known */
+	const char *decl_file;	/* DW_AT_decl_file as DWARF gives it, or NULL */
+	int decl_line;		/* DW_AT_decl_line, 0 if unknown */
+	int global;		/* external linkage (file scope only) */
 };
 
 /*
@@ -92,6 +95,15 @@ int sym_frames_at(const struct symtab *st, uint64_t addr,
  */
 int sym_find_var(const struct symtab *st, const char *func, const char *name,
 		 struct sym_var *out);
+
+/*
+ * Variable i of the module's index, for walking all of them (0 <= i <
+ * sym_var_count(st)): every kind, file scope and function statics, in an
+ * order that is stable for one symtab but otherwise unspecified.  Returns 0
+ * and fills *out, or -1 when i is out of range.
+ */
+size_t sym_var_count(const struct symtab *st);
+int sym_var_at(const struct symtab *st, size_t i, struct sym_var *out);
 
 /*
  * Up to max known variable names closest to name (edit distance), best

@@ -76,6 +76,8 @@ struct sym_varent {
 	enum sym_var_kind kind;
 	uint64_t addr, size;
 	const struct sym_type *type;
+	const char *decl_file;	/* DW_AT_decl_file, NULL if unknown */
+	uint32_t decl_line;
 	int rank;
 	uint32_t seq;		/* discovery order: earlier CU first */
 };
@@ -200,6 +202,8 @@ struct dw {
 	int depth;
 };
 
+/* Path of file number fileno of the current unit's file table, or NULL. */
+const char *symi_cu_file(struct dw *d, uint64_t fileno);
 /* A DIE's name, or its abstract origin's / specification's. */
 const char *symi_die_name(struct dw *d, Dwarf_Die die, int hops);
 /* Index one variable or parameter; func is NULL at file scope. */

@@ -167,6 +167,32 @@ int sym_frames_at(const struct symtab *st, uint64_t addr,
 	return n;
 }
 
+static void fill_var(const struct sym_varent *v, struct sym_var *out)
+{
+	out->name = v->name;
+	out->func = v->func;
+	out->kind = v->kind;
+	out->addr = v->addr;
+	out->size = v->size;
+	out->type = v->type;
+	out->decl_file = v->decl_file;
+	out->decl_line = (int)v->decl_line;
+	out->global = v->rank == RANK_GLOBAL;
+}
+
+size_t sym_var_count(const struct symtab *st)
+{
+	return st->nvars;
+}
+
+int sym_var_at(const struct symtab *st, size_t i, struct sym_var *out)
+{
+	if (i >= st->nvars)
+		return -1;
+	fill_var(&st->vars[i], out);
+	return 0;
+}
+
 int sym_find_var(const struct symtab *st, const char *func, const char *name,
 		 struct sym_var *out)
 {
@@ -180,12 +206,7 @@ int sym_find_var(const struct symtab *st, const char *func, const char *name,
 	/* Sorted by (name, func, rank, seq): the first match is the best. */
 	for (; v && v < end && v->name == n; v++) {
 		if (v->func == f) {
-			out->name = v->name;
-			out->func = v->func;
-			out->kind = v->kind;
-			out->addr = v->addr;
-			out->size = v->size;
-			out->type = v->type;
+			fill_var(v, out);
 			return 0;
 		}
 	}
