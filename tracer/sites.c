@@ -170,16 +170,19 @@ static void sweep_section(struct sweep *s, const uint8_t *code, uint64_t addr, u
 	while (pc < end && !s->oom) {
 		uint64_t limit;
 		unsigned len;
+		int classified;
 
 		while (fi < s->nf && s->fstart[fi] <= pc)
 			fi++;
 		limit = fi < s->nf && s->fstart[fi] < end ? s->fstart[fi] : end;
-		len = sites_classify(code + (pc - addr), limit - pc, pc, s->pie, &site);
+		len = sites_step(code + (pc - addr), limit - pc, pc, s->pie, s->flags, &site,
+				 &classified);
 		if (!len) {
 			pc++;
 			continue;
 		}
-		consider(s, &site);
+		if (classified)
+			consider(s, &site);
 		pc += len;
 	}
 }

@@ -93,6 +93,19 @@ unsigned sites_classify(const uint8_t *code, size_t n, uint64_t pc, int pie,
 			struct site *out);
 
 /*
+ * Pure: the step of the sweep.  Decodes the instruction at code and
+ * classifies it as sites_classify() does when it could be a site in mode
+ * flags (*classified = 1), else only measures it (*classified = 0, *out
+ * zeroed but for disp_off = range = -1): most instructions never need
+ * their operands decoded, which is most of the decoding time.  Returns the
+ * length, 0 if the bytes do not decode.  SITES_CLASSIFY_ALL classifies
+ * every instruction.
+ */
+#define SITES_CLASSIFY_ALL	0x100
+unsigned sites_step(const uint8_t *code, size_t n, uint64_t pc, int pie, unsigned flags,
+		    struct site *out, int *classified);
+
+/*
  * The watchable variables of an executable, the set `racewatch vars` lists
  * and --watch-all watches: file-scope data with a fixed address (globals and
  * file statics, from DWARF, plus ELF-only data objects of code built without

@@ -191,28 +191,45 @@ static uint64_t address_imm(const ZydisDecodedInstruction *zi, const ZydisDecode
 	return 0;
 }
 
-unsigned sites_classify(const uint8_t *code, size_t n, uint64_t pc, int pie,
-			struct site *out)
+/*
+ * The cheap first look, on the instruction decoded without operands (most
+ * of Zydis's time goes into operands): can it become a site in mode flags?
+ * A static address needs a ModRM memory operand (RIP-relative: mod 0,
+ * rm 5), a moffs operand or, in non-PIE, an immediate; every other data
+ * access outside ModRM is a stack, string or flow instruction (excluded
+ * from SITES_ALL_MEM), XLAT or MASKMOV*.
+ */
+static int maybe_site(const ZydisDecodedInstruction *zi, int pie, unsigned flags)
 {
-	ZydisDecodedInstruction zi;
-	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	int modrm_mem = (zi->attributes & ZYDIS_ATTRIB_HAS_MODRM) && zi->raw.modrm.mod != 3;
+	int riprel = modrm_mem && zi->raw.modrm.mod == 0 && zi->raw.modrm.rm == 5;
+	int moffs = zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+		    zi->opcode >= 0xa0 && zi->opcode <= 0xa3;
+
+	if (flags & SITES_ALL_MEM)
+		return modrm_mem || moffs || zi->mnemonic == ZYDIS_MNEMONIC_XLAT ||
+		       zi->mnemonic == ZYDIS_MNEMONIC_MASKMOVQ ||
+		       zi->mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU ||
+		       zi->mnemonic == ZYDIS_MNEMONIC_VMASKMOVDQU;
+	if (pie)
+		return riprel;
+	return modrm_mem || moffs || zi->raw.imm[0].size >= 32 || zi->raw.imm[1].size >= 32;
+}
+
+/* Fill *out from the fully decoded instruction (sites_classify's contract). */
+static void classify(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *op,
+		     const uint8_t *code, uint64_t pc, int pie, struct site *out)
+{
 	int m;
 
-	memset(out, 0, sizeof(*out));
-	out->disp_off = -1;
-	out->range = -1;
-	pthread_once(&decoder_once, decoder_init);
-	if (!decoder_ok || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, n, &zi, op)))
-		return 0;
-
 	out->pc = pc;
-	out->len = zi.length;
-	memcpy(out->bytes, code, zi.length);
-	out->flow = (uint8_t)is_flow(&zi, op);
-	out->string = zi.meta.category == ZYDIS_CATEGORY_STRINGOP;
-	out->imm = address_imm(&zi, op, pie);
+	out->len = zi->length;
+	memcpy(out->bytes, code, zi->length);
+	out->flow = (uint8_t)is_flow(zi, op);
+	out->string = zi->meta.category == ZYDIS_CATEGORY_STRINGOP;
+	out->imm = address_imm(zi, op, pie);
 
-	if (!is_hint(&zi) && (m = pick(&zi, op, 1)) >= 0) {
+	if (!is_hint(zi) && (m = pick(zi, op, 1)) >= 0) {
 		const ZydisDecodedOperand *o = &op[m];
 		int r = !!(o->actions & ZYDIS_OPERAND_ACTION_MASK_READ);
 		int w = !!(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
@@ -220,19 +237,51 @@ unsigned sites_classify(const uint8_t *code, size_t n, uint64_t pc, int pie,
 		out->type = (r && w) ? ACCESS_RMW : w ? ACCESS_WRITE : ACCESS_READ;
 		out->size = o->size / 8 <= 255 ? (uint8_t)(o->size / 8) : 0;
 		/* XCHG with memory is locked by the CPU with or without the prefix. */
-		out->atomic = (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK) ||
-			      zi.mnemonic == ZYDIS_MNEMONIC_XCHG;
+		out->atomic = (zi->attributes & ZYDIS_ATTRIB_HAS_LOCK) ||
+			      zi->mnemonic == ZYDIS_MNEMONIC_XCHG;
 		out->stack = (uint8_t)is_stack_base(o->mem.base);
 		out->tls = o->mem.segment == ZYDIS_REGISTER_FS ||
 			   o->mem.segment == ZYDIS_REGISTER_GS;
-		out->ea = static_ea(&zi, o, pc, pie, out);
+		out->ea = static_ea(zi, o, pc, pie, out);
 		out->sampleable = !out->stack && !out->tls && !out->string && !out->flow;
-	} else if (zi.mnemonic == ZYDIS_MNEMONIC_LEA && (m = pick(&zi, op, 0)) >= 0) {
-		out->ea = static_ea(&zi, &op[m], pc, pie, out);
+	} else if (zi->mnemonic == ZYDIS_MNEMONIC_LEA && (m = pick(zi, op, 0)) >= 0) {
+		out->ea = static_ea(zi, &op[m], pc, pie, out);
 		out->addr_taken = out->ea != 0;
 	} else if (out->imm) {
 		out->addr_taken = 1;	/* mov reg, $var */
 		out->ea = out->imm;
 	}
+}
+
+unsigned sites_step(const uint8_t *code, size_t n, uint64_t pc, int pie, unsigned flags,
+		    struct site *out, int *classified)
+{
+	ZydisDecoderContext ctx;
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+
+	*classified = 0;
+	memset(out, 0, sizeof(*out));
+	out->disp_off = -1;
+	out->range = -1;
+	pthread_once(&decoder_once, decoder_init);
+	if (!decoder_ok ||
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &ctx, code, n, &zi)))
+		return 0;
+	if (flags & SITES_CLASSIFY_ALL || maybe_site(&zi, pie, flags)) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&decoder, &ctx, &zi, op,
+							     ZYDIS_MAX_OPERAND_COUNT)))
+			return 0;
+		classify(&zi, op, code, pc, pie, out);
+		*classified = 1;
+	}
 	return zi.length;
+}
+
+unsigned sites_classify(const uint8_t *code, size_t n, uint64_t pc, int pie,
+			struct site *out)
+{
+	int classified;
+
+	return sites_step(code, n, pc, pie, SITES_CLASSIFY_ALL, out, &classified);
 }
