@@ -72,6 +72,9 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libracewatch.a
 
 samples: $(SAMPLE_BIN)
 
+# A sample that is another one built with a -D (its race-free twin) includes it.
+$(O)/samples/basic/six_globals_locked-O1 $(O)/samples/basic/six_globals_locked-O2: samples/basic/six_globals.c
+
 # Samples also depend on the headers beside them (samples/DIR/*.h).
 .SECONDEXPANSION:
 $(O)/samples/%-O1: samples/%.c include/racewatch.h $$(wildcard $$(dir samples/%)*.h)

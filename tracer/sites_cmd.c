@@ -19,10 +19,10 @@
 struct row {
 	char name[272];		/* "name", or "file.c::name" when the name is not unique */
 	char decl[160];		/* "file.c:LINE" or "?" */
-	char sites[32];		/* "N (Rr Ww)" */
+	char sites[48];		/* "N (Rr Ww Mrmw)", zero counts left out */
 	char taken[192];	/* "no" or "file.c:LINE" (+ how many more) */
 	uint64_t size;
-	unsigned nacc, nread, nwrite, ntaken;
+	unsigned nacc, nread, nwrite, nrmw, ntaken;
 	uint64_t taken_pc;	/* lowest address-taking pc */
 };
 
@@ -61,9 +61,25 @@ static void count_sites(struct row *rows, const struct site *s, size_t ns)
 			continue;
 		}
 		r->nacc++;
-		r->nread += (s[i].type & ACCESS_READ) != 0;
-		r->nwrite += (s[i].type & ACCESS_WRITE) != 0;
+		r->nread += s[i].type == ACCESS_READ;
+		r->nwrite += s[i].type == ACCESS_WRITE;
+		r->nrmw += s[i].type == ACCESS_RMW;
 	}
+}
+
+static void sites_text(const struct row *r, char *buf, size_t len)
+{
+	int k = snprintf(buf, len, "%u", r->nacc);
+	const char *sep = " (";
+
+	if (r->nread)
+		k += snprintf(buf + k, len - (size_t)k, "%s%ur", sep, r->nread), sep = " ";
+	if (r->nwrite)
+		k += snprintf(buf + k, len - (size_t)k, "%s%uw", sep, r->nwrite), sep = " ";
+	if (r->nrmw)
+		k += snprintf(buf + k, len - (size_t)k, "%s%urmw", sep, r->nrmw), sep = " ";
+	if (r->nacc)
+		snprintf(buf + k, len - (size_t)k, ")");
 }
 
 static void fill_rows(const struct symtab *st, const struct sym_var *v, size_t n,
@@ -86,7 +102,7 @@ static void fill_rows(const struct symtab *st, const struct sym_var *v, size_t n
 		else
 			snprintf(r->decl, sizeof(r->decl), "?");
 		r->size = v[i].size;
-		snprintf(r->sites, sizeof(r->sites), "%u (%ur %uw)", r->nacc, r->nread, r->nwrite);
+		sites_text(r, r->sites, sizeof(r->sites));
 		if (!r->ntaken) {
 			snprintf(r->taken, sizeof(r->taken), "no");
 		} else {
