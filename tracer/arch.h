@@ -60,4 +60,13 @@ int arch_find_access(const uint8_t *code, size_t n, uint64_t code_base,
 int arch_decode_one(const uint8_t *code, size_t n, uint64_t pc,
 		    struct access_insn *out);
 
+/*
+ * The same for an instruction that has not run yet (a code breakpoint on
+ * it): regs are the thread's registers as the instruction will use them
+ * (RIP aside: pc is where it sits), so every effective address is known
+ * except vector (VSIB) and XLAT operands.  Returns 0, or -1 as above.
+ */
+int arch_decode_before(const uint8_t *code, size_t n, uint64_t pc,
+		       const struct user_regs_struct *regs, struct access_insn *out);
+
 #endif

@@ -55,4 +55,43 @@ extern const struct arm_backend arm_perf;
 void arm_perf_toggle(struct thread *t, int slot, int on);
 extern const struct arm_backend arm_ptrace;
 
+/*
+ * code (arm_code.c): int3 on every instruction that touches a watched
+ * variable, executed out of line in a scratch page.  Sites are per process.
+ */
+extern const struct arm_backend arm_code;
+struct options;
+void code_set_options(const struct options *o);
+/* Find, map and plant p's sites.  Precondition: t (of p) is stopped in user
+ * mode; p's watches are resolved.  0, or -1 with a one-line reason. */
+int code_setup(struct thread *t, char *err, size_t errlen);
+/* A SIGTRAP stop of t: CODE_FOREIGN (not ours), CODE_STEPPED (the stop
+ * before an access: t was moved to the site's copy, resume it), CODE_STALE
+ * (ours, nothing to report: resume it), or the site's index (>= 0) with
+ * *acc filled: the access just happened and t sits right after it. */
+#define CODE_FOREIGN	(-1)
+#define CODE_STEPPED	(-2)
+#define CODE_STALE	(-3)
+int code_on_sigtrap(struct thread *t, struct access *acc);
+void code_after_hit(struct proc *p, int site, int window_open);
+void code_force_on(struct proc *p, int watch);
+/* Budget refill; returns how many sites are still off. */
+int code_tick(struct proc *p);
+/* Put the original bytes back in memory (but remember what was planted,
+ * for code_replant_all after a vfork child is done with the memory). */
+void code_unplant_all(struct proc *p);
+void code_replant_all(struct proc *p);
+/* Detach: t (stopped) is moved out of the scratch page; code_leave puts
+ * every byte back for good. */
+void code_detach_thread(struct thread *t);
+void code_leave(struct proc *p);
+void code_free(struct proc *p);
+/* A followed fork child: its own copy of the parent's sites. */
+struct codeset *code_clone(const struct codeset *cs);
+/* A child we do not follow: put the original bytes back in its memory. */
+void code_clean_child(struct proc *parent, pid_t child);
+/* Detach or exit: is t's pending SIGTRAP stop one of ours?  If so t is
+ * moved to where the program should go on (the site, or after it). */
+int code_swallow(struct thread *t);
+
 #endif

@@ -55,7 +55,7 @@ static int perf_open_slot(struct thread *t, int slot, char *err, size_t errlen)
 	a.type = PERF_TYPE_BREAKPOINT;
 	a.size = sizeof(a);
 	a.bp_type = s->kind == HWBP_WRITE ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
-	a.bp_addr = s->addr;
+	a.bp_addr = rw_hw_silent() ? HW_SILENT_ADDR : s->addr;
 	a.bp_len = s->len;
 	a.sample_period = 1;
 	a.wakeup_events = 1;

@@ -38,7 +38,7 @@ static int ptrace_arm(struct thread *t, char *err, size_t errlen)
 	if (poke_dr(t->tid, 7, 0) < 0)
 		goto fail;
 	for (int i = 0; i < HWBP_SLOTS; i++)
-		if ((p->slot_mask & (1u << i)) && poke_dr(t->tid, i, p->slots[i].addr) < 0)
+		if ((p->slot_mask & (1u << i)) && poke_dr(t->tid, i, rw_hw_silent() ? HW_SILENT_ADDR : p->slots[i].addr) < 0)
 			goto fail;
 	if (p->slot_mask && poke_dr(t->tid, 7, hwbp_dr7(p->slots, p->slot_mask)) < 0)
 		goto fail;

@@ -26,6 +26,7 @@ const char *const counter_names[CTR_COUNT] = {
 	[CTR_ASSERT_FAILURES]	= "assert_failures",
 	[CTR_SUPPRESSED]	= "suppressed",
 	[CTR_DUTY_OFF]		= "duty_cycle_off",
+	[CTR_SITES]		= "code_sites",
 };
 
 _Static_assert(ARRAY_SIZE(counter_names) == CTR_COUNT, "one name per counter");

@@ -31,6 +31,7 @@ enum counter {
 	CTR_ASSERT_FAILURES,	/* ASSERT_EXCLUSIVE_* violations */
 	CTR_SUPPRESSED,		/* races matched by a suppression */
 	CTR_DUTY_OFF,		/* times the duty cycle switched a hot watchpoint off */
+	CTR_SITES,		/* code backend: instructions with a breakpoint */
 	CTR_COUNT
 };
 

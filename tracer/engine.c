@@ -7,6 +7,7 @@
 #include "frontend.h"
 #include "marks.h"
 #include "policy.h"
+#include "probe.h"
 #include "report.h"
 #include "sampler.h"
 #include "trap.h"
@@ -74,6 +75,10 @@ static struct {
 	double traps_per_s, overhead_pct;
 	int sigfd;
 	int duty_fd;		/* the duty cycle's timer, -1 when off */
+	int auto_backend;	/* --backend auto: may still move to code at the first exec */
+	uint64_t start_ns;	/* for the summary's duration */
+	struct seen_watch { char name[160]; uint64_t hits; } *seen;	/* every watch the main */
+	int nseen;		/* program had, with its accesses, for the exit's warnings */
 	sigset_t orig_mask;
 } E;
 
@@ -96,6 +101,7 @@ static struct thread *thread_new(struct proc *p, pid_t tid)
 	t->proc = p;
 	for (int i = 0; i < HWBP_SLOTS; i++)
 		t->perf_fd[i] = -1;
+	t->code_site = -1;
 	t->hnext = E.hash[h];
 	E.hash[h] = t;
 	p->nthreads++;
@@ -161,7 +167,7 @@ int proc_read(struct proc *p, uint64_t addr, void *buf, size_t len)
 	return pread(p->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1;
 }
 
-static int proc_write(struct proc *p, uint64_t addr, const void *buf, size_t len)
+int proc_write(struct proc *p, uint64_t addr, const void *buf, size_t len)
 {
 	if (p->memfd < 0 || addr > (uint64_t)LLONG_MAX)
 		return -1;
@@ -215,6 +221,27 @@ static void proc_unload(struct proc *p)
 	p->as = NULL;
 }
 
+/* Keep the main program's watches and their hit counts for the exit. */
+static void remember_watches(struct proc *p)
+{
+	if (p->pid != E.main_pid)
+		return;
+	for (int i = 0; i < p->nwatches; i++) {
+		int j;
+
+		for (j = 0; j < E.nseen; j++)
+			if (!strcmp(E.seen[j].name, p->watches[i].t.name))
+				break;
+		if (j == E.nseen) {
+			E.seen = xrealloc(E.seen, sizeof(*E.seen) * (size_t)(E.nseen + 1));
+			snprintf(E.seen[j].name, sizeof(E.seen[j].name), "%s", p->watches[i].t.name);
+			E.seen[j].hits = 0;
+			E.nseen++;
+		}
+		E.seen[j].hits += p->watches[i].hits;
+	}
+}
+
 static void proc_free(struct proc *p)
 {
 	for (struct proc **pp = &E.procs; *pp; pp = &(*pp)->next) {
@@ -223,7 +250,9 @@ static void proc_free(struct proc *p)
 			break;
 		}
 	}
+	remember_watches(p);
 	proc_unload(p);
+	code_free(p);
 	free(p->watches);
 	free(p);
 }
@@ -436,6 +465,32 @@ static int doorbell(struct thread *t)
 
 /* ---- events ------------------------------------------------------------- */
 
+static long trace_options(void);
+
+/*
+ * The code backend plants its sites at the exec stop.  The thread is still
+ * inside execve there (a register change would be undone by the syscall's
+ * return), so it is first single-stepped into user mode.
+ */
+static int code_setup_at_exec(struct thread *t)
+{
+	char err[512];
+	int status;
+
+	if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) < 0 ||
+	    waitpid(t->tid, &status, __WALL) != t->tid || !WIFSTOPPED(status)) {
+		rw_error("--backend code: cannot step process %d out of exec", t->proc->pid);
+		return -1;
+	}
+	if (WSTOPSIG(status) != SIGTRAP && !((unsigned)status >> 16))
+		t->pending_sig = WSTOPSIG(status);	/* the program's: delivered below */
+	if (code_setup(t, err, sizeof(err)) < 0) {
+		rw_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* exec replaced the image of t's process: reload symbols, re-resolve, re-arm. */
 static void on_exec(struct thread *t)
 {
@@ -460,6 +515,7 @@ static void on_exec(struct thread *t)
 				thread_gone(o);
 		}
 	E.arm->forget(t);	/* exec removed our events / cleared the registers */
+	code_free(p);		/* and the sites: a new image */
 	trap_cache_flush();
 	proc_unload(p);
 	ctr_inc(CTR_EXECS);
@@ -473,9 +529,23 @@ static void on_exec(struct thread *t)
 		rw_debug("no symbols after exec: %s", err);
 	}
 	p->exec_seen = 1;
+	remember_watches(p);
 	watchset_clear(p);
 	if (E.o->nwatch) {
-		if (watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err)) < 0) {
+		int rc = watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err));
+
+		/* auto: more than the debug registers hold moves to code sites. */
+		if (rc < 0 && first && E.auto_backend && E.arm != &arm_code &&
+		    strstr(err, "hardware watchpoint") && probe_works(PROBE_INT3, NULL, 0)) {
+			E.arm = &arm_code;
+			watchset_slotless = 1;
+			ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)trace_options());
+			rc = watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err));
+			if (rc == 0)
+				rw_note("backend code: the watch set needs more than the %d debug-register "
+					"slots", HWBP_SLOTS);
+		}
+		if (rc < 0) {
 			if (first) {
 				rw_error("%s", err);
 				E.fatal = 1;
@@ -491,9 +561,18 @@ static void on_exec(struct thread *t)
 	} else {
 		watch_registered(p);
 	}
+	if (first && p->pid == E.main_pid && !p->nwatches)
+		rw_note("nothing to watch: no -w given and the program registers no variable "
+			"(name one with -w, or see racewatch vars PROG)");
+	E.auto_backend = 0;
+	if (E.arm == &arm_code && p->nwatches && code_setup_at_exec(t) < 0 && first) {
+		E.fatal = 1;
+		return;
+	}
 	registry_open(p);
 	thread_arm(t);
-	thread_resume(t, 0);
+	thread_resume(t, t->pending_sig);
+	t->pending_sig = 0;
 }
 
 /*
@@ -599,12 +678,49 @@ static void scopes_on_trap(struct thread *t, struct access *acc)
 			judge(p, &sc->acc, acc, NULL, NULL, 0);
 }
 
+/*
+ * t stopped right after acc (a watchpoint trap in slot `unit`, or a code
+ * site's hit, unit = the site): match it against open windows, report, and
+ * either open a window (t stays stopped) or resume t.
+ */
+static void on_access(struct thread *t, struct access *acc, int unit)
+{
+	struct window *match[8];
+	int n;
+
+	t->proc->watches[acc->watch].hits++;
+	coverage_site(t->proc->watches[acc->watch].t.name, acc);
+	scopes_on_trap(t, acc);
+	/* Back in mainline code after the handler: its window is over. */
+	if (t->window && !sampler_in_handler(t->window, acc))
+		sampler_close(t, 0);
+	n = sampler_match(t->proc, acc, match, (int)ARRAY_SIZE(match));
+	rw_debug("trap: thread %d %s %u bytes at 0x%llx pc 0x%llx (%s): %d window(s)", t->tid,
+		 access_is_write(acc) ? "write" : "read", acc->size, (unsigned long long)acc->addr,
+		 (unsigned long long)acc->pc, acc->insn, n);
+	for (int i = 0; i < n; i++)
+		judge_window(t, match[i], acc);
+	/* Never switch off a slot or site someone's window is listening on. */
+	if (E.arm == &arm_code)
+		code_after_hit(t->proc, unit, sampler_watch_open(t->proc, acc->watch));
+	else if (!sampler_watch_open(t->proc, acc->watch))
+		duty_after_trap(t, unit);
+	if (n == 0 && !t->window && sampler_want(t->proc)) {
+		/* Others' events on first, then the snapshot: no write slips between. */
+		if (E.arm == &arm_code)
+			code_force_on(t->proc, acc->watch);
+		else
+			duty_force_on(t->proc, acc->watch, t);
+		sampler_open(t, acc);	/* t stays stopped until the window closes */
+		return;
+	}
+	thread_resume(t, 0);
+}
+
 /* t stopped on one of our watchpoints, in slot. */
 static void on_trap(struct thread *t, int slot)
 {
-	struct window *match[8];
 	struct access acc;
-	int n;
 
 	ctr_inc(CTR_TRAPS);
 	if (trap_decode(t, slot, &acc) < 0) {
@@ -612,27 +728,30 @@ static void on_trap(struct thread *t, int slot)
 		thread_resume(t, 0);
 		return;
 	}
-	coverage_site(t->proc->watches[acc.watch].t.name, &acc);
-	scopes_on_trap(t, &acc);
-	/* Back in mainline code after the handler: its window is over. */
-	if (t->window && !sampler_in_handler(t->window, &acc))
-		sampler_close(t, 0);
-	n = sampler_match(t->proc, &acc, match, (int)ARRAY_SIZE(match));
-	rw_debug("trap: thread %d %s %u bytes at 0x%llx pc 0x%llx (%s): %d window(s)", t->tid,
-		 access_is_write(&acc) ? "write" : "read", acc.size, (unsigned long long)acc.addr,
-		 (unsigned long long)acc.pc, acc.insn, n);
-	for (int i = 0; i < n; i++)
-		judge_window(t, match[i], &acc);
-	/* Never switch off a slot someone's window is listening on. */
-	if (!sampler_watch_open(t->proc, acc.watch))
-		duty_after_trap(t, slot);
-	if (n == 0 && !t->window && sampler_want(t->proc)) {
-		/* Others' events on first, then the snapshot: no write slips between. */
-		duty_force_on(t->proc, acc.watch, t);
-		sampler_open(t, &acc);	/* t stays stopped until the window closes */
-		return;
+	on_access(t, &acc, slot);
+}
+
+/* A SIGTRAP with the code backend: a site's stop, or the program's own. */
+static int on_code_trap(struct thread *t)
+{
+	struct access acc;
+	int r = code_on_sigtrap(t, &acc);
+
+	switch (r) {
+	case CODE_FOREIGN:
+		return 0;
+	case CODE_STEPPED:
+		thread_resume(t, 0);	/* into the site's copy; the access is next */
+		return 1;
+	case CODE_STALE:
+		ctr_inc(CTR_TRAPS_STALE);
+		thread_resume(t, 0);
+		return 1;
+	default:
+		ctr_inc(CTR_TRAPS);
+		on_access(t, &acc, r);
+		return 1;
 	}
-	thread_resume(t, 0);
 }
 
 /* Signal-delivery stop: ours (a watchpoint trap) or the program's own. */
@@ -641,7 +760,10 @@ static void on_signal(struct thread *t, int sig)
 	siginfo_t si;
 	int slot;
 
-	if (sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0) {
+	if (sig == SIGTRAP && t->proc->code && on_code_trap(t))
+		return;
+	if (sig == E.arm->trap_signal && E.arm != &arm_code &&
+	    ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0) {
 		slot = E.arm->trap_slot(t, &si);
 		if (slot >= 0) {
 			on_trap(t, slot);
@@ -719,6 +841,7 @@ static struct proc *proc_fork(struct proc *parent, pid_t child)
 	memcpy(p->slot_watch, parent->slot_watch, sizeof(p->slot_watch));
 	p->slot_mask = parent->slot_mask;
 	p->gen = 1;
+	p->code = code_clone(parent->code);
 	return p;
 }
 
@@ -734,6 +857,13 @@ static struct thread *adopt(pid_t tid)
 
 		if (parent)
 			p = proc_fork(parent, tid);
+	}
+	if (!p && tgid == tid) {
+		/* A child we do not follow: it must not meet our int3 bytes. */
+		struct proc *parent = proc_find((pid_t)status_field(tid, "PPid", 10));
+
+		if (parent && parent->code)
+			code_clean_child(parent, tid);
 	}
 	if (!p) {
 		rw_debug("stop of unknown thread %d (tgid %d): detaching", tid, tgid);
@@ -810,6 +940,12 @@ static void dispatch(pid_t tid, int status)
 	case PTRACE_EVENT_EXEC:
 		on_exec(t);
 		break;
+	case PTRACE_EVENT_VFORK_DONE:
+		/* The vfork child is done with our memory: its cleaning undone. */
+		if (t->proc->code)
+			code_replant_all(t->proc);
+		thread_resume(t, 0);
+		break;
 	default:
 		thread_resume(t, 0);
 		break;
@@ -846,6 +982,9 @@ static long trace_options(void)
 
 	if (E.o->follow_fork)
 		o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+	/* Code sites are in memory a child copies: it must be cleaned or followed. */
+	if (E.arm == &arm_code)
+		o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE;
 	return o;
 }
 
@@ -1024,6 +1163,15 @@ static void loop(void)
 	while (E.nthreads > 0 && !E.fatal && !E.stop_requested) {
 		/* With a front end, wake at least every tick so the screen lives. */
 		int timeout = E.fe && E.fe->tick_ms ? (int)E.fe->tick_ms : -1;
+
+		/* Code sites: refill the budget and look at waitpid every 20 ms
+		 * (a stop's SIGCHLD can be merged away under load). */
+		if (E.arm == &arm_code) {
+			for (struct proc *p = E.procs; p; p = p->next)
+				code_tick(p);
+			if (timeout < 0 || timeout > 20)
+				timeout = 20;
+		}
 
 		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
@@ -1213,6 +1361,17 @@ int proc_hits_pending(struct proc *p, const struct thread *except)
 	return 0;
 }
 
+/* t is in a signal-delivery stop for sig: is it a hit of ours (swallowed)? */
+static int ours_at_detach(struct thread *t, int sig)
+{
+	siginfo_t si;
+
+	if (sig == SIGTRAP && t->proc->code)
+		return code_swallow(t);
+	return sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
+	       E.arm->trap_slot(t, &si) != TRAP_FOREIGN;
+}
+
 /* Wait (up to a few seconds) for one stop or exit of tid; 0 if none came. */
 static int wait_one(pid_t tid, int *status)
 {
@@ -1237,7 +1396,6 @@ static int wait_one(pid_t tid, int *status)
 static void flush_our_traps(struct thread *t)
 {
 	for (int tries = 0; tries < 4 && sig_pending(t->tid, E.arm->trap_signal); tries++) {
-		siginfo_t si;
 		int status, sig;
 
 		if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0 || !wait_one(t->tid, &status) ||
@@ -1248,8 +1406,7 @@ static void flush_our_traps(struct thread *t)
 		sig = WSTOPSIG(status);
 		if ((unsigned)status >> 16)
 			continue;	/* an event stop: still stopped, look again */
-		if (sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-		    E.arm->trap_slot(t, &si) != TRAP_FOREIGN)
+		if (ours_at_detach(t, sig))
 			continue;	/* ours: swallowed */
 		if (!t->pending_sig)
 			t->pending_sig = sig;
@@ -1310,14 +1467,20 @@ static void detach_all(void)
 			if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 				t->flags |= TF_GROUP_STOP;
 		} else if (((unsigned)status >> 16) == 0) {
-			siginfo_t si;
-
-			if (sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-			    E.arm->trap_slot(t, &si) != TRAP_FOREIGN)
+			if (ours_at_detach(t, sig))
 				continue;	/* our trap: swallowed */
 			t->pending_sig = sig;	/* the program's: delivered on detach */
 		}
 	}
+	/* Code sites: every thread out of the scratch page, every byte back. */
+	for (int h = 0; h < HASH_SIZE; h++)
+		for (struct thread *t = E.hash[h]; t; t = t->hnext)
+			if ((t->flags & TF_STOPPED) && t->proc->code) {
+				flush_our_traps(t);
+				code_detach_thread(t);
+			}
+	for (struct proc *p = E.procs; p; p = p->next)
+		code_leave(p);
 	for (int h = 0; h < HASH_SIZE; h++)
 		for (struct thread *t = E.hash[h], *n; t; t = n) {
 			n = t->hnext;
@@ -1346,15 +1509,57 @@ static void kill_launched(void)
 }
 
 /* What run and attach share: signals, timer, limits, the random seed. */
+/*
+ * Pick how accesses are seen, trusting only what the self-test saw
+ * delivered (probe.h).  An explicit backend that does not deliver is an
+ * error before anything runs.  0, or -1 after a one-line error.
+ */
+static int choose_backend(const struct options *o)
+{
+	static const struct { enum backend_kind kind; enum probe_mech mech;
+			      const struct arm_backend *arm; const char *opt; } order[] = {
+		{ BACKEND_PERF, PROBE_PERF, &arm_perf, "perf" },
+		{ BACKEND_PTRACE, PROBE_DR, &arm_ptrace, "ptrace" },
+		{ BACKEND_CODE, PROBE_INT3, &arm_code, "code" },
+	};
+	char why[ARRAY_SIZE(order)][256], all[900] = "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		if (o->backend != BACKEND_AUTO && o->backend != order[i].kind)
+			continue;
+		why[i][0] = '\0';
+		if (probe_works(order[i].mech, why[i], sizeof(why[i]))) {
+			E.arm = order[i].arm;
+			watchset_slotless = E.arm == &arm_code;
+			E.auto_backend = o->backend == BACKEND_AUTO;
+			return 0;
+		}
+		if (o->backend != BACKEND_AUTO) {
+			rw_error("--backend %s: %s: %s; use %s", order[i].opt, probe_mech_names[order[i].mech],
+				 why[i], order[i].kind == BACKEND_CODE ? "--backend perf or ptrace" :
+				 "--backend code (or auto)");
+			return -1;
+		}
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s: %s", i ? "; " : "",
+			 probe_mech_names[order[i].mech], why[i]);
+	}
+	rw_error("no way to see memory accesses works on this machine (%s)", all);
+	return -1;
+}
+
 static int engine_init(const struct options *o)
 {
 	E.o = o;
-	E.arm = o->backend == BACKEND_PTRACE ? &arm_ptrace : &arm_perf;
+	E.start_ns = now_ns();
+	code_set_options(o);
+	if (choose_backend(o) < 0)
+		return 2;
 	rand_seed(o->seed ? o->seed : (now_ns() ^ ((uint64_t)getpid() << 32)));
 	if (o->coverage)
 		coverage_enable();
 	if (watchset_check_syntax(o->watch, o->nwatch) < 0)
 		return 2;
+	report_summary.backend = E.arm->name;
 	raise_fd_limit();
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);	/* windows close on time */
 	if (setup_signals() < 0 || sampler_init(o) < 0) {
@@ -1365,10 +1570,49 @@ static int engine_init(const struct options *o)
 	return 0;
 }
 
+/*
+ * The end of every run, in the spirit of TSan's and valgrind's summaries:
+ * what was watched, what was seen, and a warning for each watched variable
+ * that no access ever reached.
+ */
+static void summary(void)
+{
+	uint64_t never = 0;
+
+	for (int i = 0; i < E.nseen; i++) {
+		char name[200];
+
+		if (E.seen[i].hits)
+			continue;
+		never++;
+		rw_escape(name, sizeof(name), E.seen[i].name);
+		if (!rw_quiet)
+			rw_warn("%s was watched but no access to it was seen%s", name,
+				E.arm == &arm_code ? " (accesses through pointers are not seen by --backend code)" :
+				" (if the program does touch it, see whether racewatch probe says traps are delivered)");
+	}
+	report_summary.watched = E.nseen;
+	report_summary.backend = E.arm->name;
+	if (E.nseen && !counters[CTR_TRAPS])
+		snprintf(report_summary.notice, sizeof(report_summary.notice),
+			 "%d variable(s) watched with backend %s, but no access was seen: nothing "
+			 "could be checked", E.nseen, E.arm->name);
+	else if (never)
+		snprintf(report_summary.notice, sizeof(report_summary.notice),
+			 "%llu of %d watched variable(s) saw no access", (unsigned long long)never, E.nseen);
+	rw_note("summary: %d race%s (%llu suppressed), %d watched, %llu traps, %llu windows, "
+		"%llu threads, %.2f s; backend %s", report_count(), report_count() == 1 ? "" : "s",
+		(unsigned long long)counters[CTR_SUPPRESSED], E.nseen,
+		(unsigned long long)counters[CTR_TRAPS], (unsigned long long)counters[CTR_WINDOWS],
+		(unsigned long long)counters[CTR_THREADS_SEEN], (double)(now_ns() - E.start_ns) / 1e9,
+		E.arm->name);
+}
+
 static int finish(void)
 {
 	if (E.fe && E.fe->finish)
 		E.fe->finish();
+	summary();
 	if (!E.cov_as && main_proc())
 		E.cov_as = main_proc()->as;	/* attach: the process is still there */
 	coverage_print(stderr, E.cov_as);
@@ -1481,6 +1725,58 @@ static int seize_all(struct proc *p)
 	return 0;
 }
 
+/* Plant the code sites through the main thread, stopped for the purpose. */
+static int attach_code_setup(struct proc *p)
+{
+	struct thread *t = thread_find(p->pid);
+	char err[512];
+	int status;
+
+	if (!t || ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
+	    waitpid(t->tid, &status, __WALL) != t->tid || !WIFSTOPPED(status)) {
+		rw_error("attach: cannot stop thread %d to plant code sites", p->pid);
+		return -1;
+	}
+	t->flags |= TF_STOPPED;
+	if (!((unsigned)status >> 16) && WSTOPSIG(status) != SIGTRAP)
+		t->pending_sig = WSTOPSIG(status);	/* the program's own, kept */
+	if (code_setup(t, err, sizeof(err)) < 0) {
+		rw_error("attach: %s", err);
+		return -1;
+	}
+	if (!((unsigned)status >> 16) && t->pending_sig) {
+		thread_resume(t, t->pending_sig);
+		t->pending_sig = 0;
+	} else if (WSTOPSIG(status) == SIGSTOP || WSTOPSIG(status) == SIGTSTP ||
+		   WSTOPSIG(status) == SIGTTIN || WSTOPSIG(status) == SIGTTOU) {
+		t->flags |= TF_GROUP_STOP;	/* it was stopped: leave it so */
+		t->flags &= ~TF_STOPPED;
+		ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
+	} else {
+		thread_resume(t, 0);
+	}
+	return 0;
+}
+
+/* "attached to PID (N threads), watching a, b" */
+static void attach_note(struct proc *p)
+{
+	char list[600] = "";
+	size_t n = 0;
+
+	for (int i = 0; i < p->nwatches && n < sizeof(list) - 1; i++) {
+		char name[200];
+
+		rw_escape(name, sizeof(name), p->watches[i].t.name);
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", name);
+		if (n >= sizeof(list))
+			n = sizeof(list) - 1;
+	}
+	rw_note("attached to %d (%d thread%s), %s%s; backend %s", p->pid, p->nthreads,
+		p->nthreads == 1 ? "" : "s", p->nwatches ? "watching " : "watching nothing",
+		list, E.arm->name);
+}
+
 int engine_attach(const struct options *o)
 {
 	char err[512];
@@ -1498,10 +1794,10 @@ int engine_attach(const struct options *o)
 		detach_all();
 		return 2;
 	}
-	if (o->backend == BACKEND_PTRACE)
+	if (E.arm == &arm_ptrace)
 		rw_warn("--backend ptrace: the debug registers outlive racewatch; if racewatch is "
 			"killed with SIGKILL, process %d dies of SIGTRAP at its next watched access "
-			"(the default perf backend has no such risk)", o->pid);
+			"(the perf backend has no such risk)", o->pid);
 
 	if (proc_load(p, err, sizeof(err)) < 0) {
 		rw_error("attach: %s", err);
@@ -1510,7 +1806,14 @@ int engine_attach(const struct options *o)
 	}
 	p->exec_seen = 1;
 	if (o->nwatch) {
-		if (watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err)) < 0) {
+		rc = watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err));
+		if (rc < 0 && E.auto_backend && E.arm != &arm_code && strstr(err, "hardware watchpoint") &&
+		    probe_works(PROBE_INT3, NULL, 0)) {
+			E.arm = &arm_code;
+			watchset_slotless = 1;
+			rc = watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err));
+		}
+		if (rc < 0) {
 			rw_error("%s", err);
 			detach_all();
 			return 2;
@@ -1519,11 +1822,18 @@ int engine_attach(const struct options *o)
 	} else {
 		watch_registered(p);
 	}
+	E.auto_backend = 0;
+	if (E.arm == &arm_code && p->nwatches && attach_code_setup(p) < 0) {
+		detach_all();
+		return 2;
+	}
 	registry_open(p);
 	rearm_all(p);
+	attach_note(p);
 
 	loop();
 	detach_all();
+	rw_note("detached from %d", o->pid);
 	if (E.fatal) {
 		if (E.fe && E.fe->finish)
 			E.fe->finish();

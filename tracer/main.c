@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	struct options o;
 	int status;
 
+	rw_debug_init();
 	if (options_parse(argc, argv, &o, &status) < 0) {
 		free(o.watch);
 		return status;

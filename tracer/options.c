@@ -20,7 +20,10 @@ static const char usage_text[] =
 "      --sample N       stall on about 1 in N watched accesses (default 1)\n"
 "      --overhead PCT   slowdown budget: hot watchpoints are switched off between\n"
 "                       traps to stay under it (default 5; 0 = trap every hit)\n"
-"      --backend KIND   perf (default) or ptrace: how watchpoints are armed\n"
+"      --backend KIND   how accesses are seen: auto (default: the first of perf,\n"
+"                       ptrace, code that really delivers here), perf, ptrace\n"
+"                       (debug registers) or code (breakpoints on the\n"
+"                       instructions that access the watched variables)\n"
 "      --exitcode N     exit status of run when a race was reported (default 66)\n"
 "      --follow-fork    trace forked children too\n"
 "      --tui            the live TUI (race list, details, watch list) instead of\n"
@@ -34,6 +37,7 @@ static const char usage_text[] =
 "      --sarif FILE     write a SARIF 2.1.0 log of the races to FILE at exit\n"
 "      --suppressions FILE  race:, race_top:, var:, file: patterns not to report\n"
 "      --gdb-script DIR write DIR/race-N.gdb, a gdb command file per race\n"
+"  -q, --quiet          no summary line at exit, no start and end notes\n"
 "  -v, --verbose        trace what the engine does\n"
 "  -h, --help           this text\n";
 
@@ -62,6 +66,7 @@ static const struct option longopts[] = {
 	{ "suppressions", required_argument, NULL, OPT_SUPPRESSIONS },
 	{ "gdb-script",  required_argument, NULL, OPT_GDB_SCRIPT },
 	{ "verbose",     no_argument,       NULL, 'v' },
+	{ "quiet",       no_argument,       NULL, 'q' },
 	{ "help",        no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -87,7 +92,7 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 	o->overhead_pct = 5;
 	o->exitcode = 66;
 	o->stack_depth = REPORT_DEFAULT_DEPTH;
-	o->backend = BACKEND_PERF;
+	o->backend = BACKEND_AUTO;
 	*exit_status = 2;
 
 	if (argc < 2) {
@@ -119,7 +124,7 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the program name so its own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+:w:o:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:w:o:vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o->watch = xrealloc(o->watch, sizeof(char *) * (size_t)(o->nwatch + 1));
@@ -144,12 +149,16 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			o->sample = (unsigned)v;
 			break;
 		case OPT_BACKEND:
-			if (!strcmp(optarg, "perf"))
+			if (!strcmp(optarg, "auto"))
+				o->backend = BACKEND_AUTO;
+			else if (!strcmp(optarg, "code"))
+				o->backend = BACKEND_CODE;
+			else if (!strcmp(optarg, "perf"))
 				o->backend = BACKEND_PERF;
 			else if (!strcmp(optarg, "ptrace"))
 				o->backend = BACKEND_PTRACE;
 			else {
-				rw_error("--backend: expected perf or ptrace, got '%s'", optarg);
+				rw_error("--backend: expected auto, perf, ptrace or code, got '%s'", optarg);
 				return -1;
 			}
 			break;
@@ -199,6 +208,10 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			break;
 		case 'v':
 			rw_verbose = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			rw_quiet = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -6,7 +6,10 @@
 #include <sys/types.h>
 
 enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE, CMD_VIEW, CMD_VARS };
-enum backend_kind { BACKEND_PERF, BACKEND_PTRACE };
+/* How accesses are seen.  AUTO: the first that the self-test proves to work
+ * (perf, ptrace, code), and code whenever the watch set needs more than the
+ * four debug-register slots. */
+enum backend_kind { BACKEND_AUTO, BACKEND_PERF, BACKEND_PTRACE, BACKEND_CODE };
 
 #define DELAY_MIN_US 50		/* a timerfd hold overshoots by ~10-20 us; less means nothing */
 #define DELAY_MAX_US 1000000
@@ -22,6 +25,7 @@ struct options {
 	int exitcode;		/* --exitcode: status of run when a race was reported */
 	enum backend_kind backend;
 	int stats;		/* --stats */
+	int quiet;		/* --quiet: no summary line, no start/end notes */
 	uint64_t seed;		/* --seed, 0 = from time and pid */
 	int follow_fork;	/* --follow-fork */
 	int tui;		/* --tui: the live TUI instead of text reports */

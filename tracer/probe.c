@@ -1,12 +1,20 @@
 /*
- * probe — can this machine do what racewatch needs?  Tries each thing for
- * real on a throw-away child: ptrace, a perf breakpoint with sigtrap, and
- * the debug registers through PTRACE_POKEUSER.  Tests skip on what fails.
+ * probe — real round trips, never "arming succeeded" (probe.h says why).
+ *
+ * Each test forks a child of racewatch itself (same code, same addresses),
+ * seizes it, arms the mechanism while the child waits on a pipe, lets it
+ * touch probe_target (and call rw_probe_site) `tries` times, and counts the
+ * stops of ours that arrive before it exits.  A hit is delivered before the
+ * child runs its next instruction, so when the child has exited every hit
+ * there was to see has been seen: no deadline to tune.  The child also
+ * carries an alarm, so nothing can hang if it never gets going.
  */
 #include "probe.h"
+#include "hwbp.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -18,68 +26,198 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define PROBE_SIGNAL SIGURG	/* what arm_perf.c routes hits to */
+
+const char *const probe_mech_names[PROBE_MECH_COUNT] = {
+	[PROBE_PERF] = "perf-breakpoint",
+	[PROBE_DR] = "debug-registers",
+	[PROBE_INT3] = "int3",
+};
+
 static volatile long probe_target;
 
-int probe_main(void)
+/* A code site whose first instruction is one byte: an int3 over it is
+ * emulated by simply continuing (the nop it replaced does nothing). */
+__asm__(".text\n"
+	".globl rw_probe_site\n"
+	".type rw_probe_site, @function\n"
+	"rw_probe_site:\n"
+	"\tnop\n"
+	"\tret\n"
+	".size rw_probe_site, .-rw_probe_site\n");
+void rw_probe_site(void);
+
+static void child_body(int rfd, unsigned tries)
 {
+	char c;
+
+	alarm(5);
+	if (read(rfd, &c, 1) != 1)
+		_exit(3);
+	for (unsigned i = 0; i < tries; i++) {
+		probe_target = (long)i;
+		rw_probe_site();
+	}
+	_exit(0);
+}
+
+/* The address the hardware mechanisms arm: the real one, or under
+ * RACEWATCH_DEBUG=hw-silent one nothing ever touches (see util.h). */
+static uint64_t hw_addr(void)
+{
+	return rw_hw_silent() ? HW_SILENT_ADDR : (uint64_t)(uintptr_t)&probe_target;
+}
+
+static int arm_perf_event(pid_t pid, char *why, size_t whylen)
+{
+	struct f_owner_ex owner = { F_OWNER_TID, pid };
 	struct perf_event_attr a;
-	int status, fd, ok_ptrace = 0;
-	pid_t pid = fork();
-
-	if (pid < 0) {
-		rw_error("fork: %s", strerror(errno));
-		return 2;
-	}
-	if (pid == 0) {
-		raise(SIGSTOP);
-		for (;;)
-			pause();
-	}
-	waitpid(pid, &status, WSTOPPED);
-
-	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) == 0) {
-		ok_ptrace = 1;
-		printf("ptrace: yes\n");
-	} else {
-		printf("ptrace: no (%s)\n", strerror(errno));
-	}
+	int fd;
 
 	memset(&a, 0, sizeof(a));
 	a.type = PERF_TYPE_BREAKPOINT;
 	a.size = sizeof(a);
 	a.bp_type = HW_BREAKPOINT_RW;
-	a.bp_addr = (unsigned long)&probe_target;
+	a.bp_addr = hw_addr();
 	a.bp_len = sizeof(long);
 	a.sample_period = 1;
-	a.sigtrap = 1;
-	a.remove_on_exec = 1;
+	a.wakeup_events = 1;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
 	fd = (int)syscall(SYS_perf_event_open, &a, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd >= 0) {
-		printf("perf-breakpoint: yes\n");
+	if (fd < 0) {
+		snprintf(why, whylen, "perf_event_open: %s", strerror(errno));
+		return -1;
+	}
+	if (fcntl(fd, F_SETOWN_EX, &owner) < 0 || fcntl(fd, F_SETSIG, PROBE_SIGNAL) < 0 ||
+	    fcntl(fd, F_SETFL, O_ASYNC) < 0) {
+		snprintf(why, whylen, "cannot route breakpoint signals: %s", strerror(errno));
 		close(fd);
-	} else {
-		printf("perf-breakpoint: no (%s)\n", strerror(errno));
+		return -1;
 	}
+	return fd;
+}
 
-	if (ok_ptrace) {
-		size_t dr0 = offsetof(struct user, u_debugreg), dr7 = dr0 + 7 * sizeof(long);
+static int arm_dr(pid_t pid, char *why, size_t whylen)
+{
+	size_t dr0 = offsetof(struct user, u_debugreg);
 
-		/* Bring the seized child into a ptrace stop so its registers can be set. */
-		ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
-		waitpid(pid, &status, __WALL);
-		if (ptrace(PTRACE_POKEUSER, pid, (void *)dr0, (void *)&probe_target) == 0 &&
-		    ptrace(PTRACE_POKEUSER, pid, (void *)dr7, (void *)0xf0001UL) == 0) {
-			printf("debug-registers: yes\n");
-			ptrace(PTRACE_POKEUSER, pid, (void *)dr7, NULL);
-		} else {
-			printf("debug-registers: no (%s)\n", strerror(errno));
-		}
-	} else {
-		printf("debug-registers: no (needs ptrace)\n");
+	/* DR0 = the address; DR7: L0, read-or-write, 8 bytes. */
+	if (ptrace(PTRACE_POKEUSER, pid, (void *)dr0, (void *)hw_addr()) < 0 ||
+	    ptrace(PTRACE_POKEUSER, pid, (void *)(dr0 + 7 * sizeof(long)), (void *)0xb0001UL) < 0) {
+		snprintf(why, whylen, "cannot set debug registers: %s", strerror(errno));
+		return -1;
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, __WALL);
 	return 0;
+}
+
+static int arm_int3(pid_t pid, char *why, size_t whylen)
+{
+	uint64_t site = (uint64_t)(uintptr_t)rw_probe_site;
+	long word;
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)site, NULL);
+	if (errno || ptrace(PTRACE_POKETEXT, pid, (void *)site, (void *)((word & ~0xffL) | 0xcc)) < 0) {
+		snprintf(why, whylen, "cannot write a breakpoint: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Is this signal-delivery stop one of m's hits?  Consumes it if so. */
+static int is_hit(enum probe_mech m, pid_t pid, int sig, int fd)
+{
+	size_t dr6 = offsetof(struct user, u_debugreg) + 6 * sizeof(long);
+	struct user_regs_struct regs;
+	siginfo_t si;
+
+	switch (m) {
+	case PROBE_PERF:
+		return sig == PROBE_SIGNAL && ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 &&
+		       si.si_fd == fd;
+	case PROBE_DR:
+		if (sig != SIGTRAP || !(ptrace(PTRACE_PEEKUSER, pid, (void *)dr6, NULL) & 1))
+			return 0;
+		ptrace(PTRACE_POKEUSER, pid, (void *)dr6, NULL);
+		return 1;
+	case PROBE_INT3:
+		return sig == SIGTRAP && ptrace(PTRACE_GETREGS, pid, NULL, &regs) == 0 &&
+		       regs.rip == (uint64_t)(uintptr_t)rw_probe_site + 1;
+	default:
+		return 0;
+	}
+}
+
+void probe_mechanism(enum probe_mech m, unsigned tries, struct probe_result *r)
+{
+	int pfd[2], status, fd = -1;
+	uint64_t t0 = 0, t1;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->tries = tries;
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		snprintf(r->why, sizeof(r->why), "fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		close(pfd[1]);
+		child_body(pfd[0], tries);
+	}
+	close(pfd[0]);
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)PTRACE_O_EXITKILL) < 0) {
+		snprintf(r->why, sizeof(r->why), "needs ptrace: %s", strerror(errno));
+		close(pfd[1]);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return;
+	}
+	/* Bring it into a ptrace stop (it waits in read) so it can be armed. */
+	ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
+	if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status)) {
+		snprintf(r->why, sizeof(r->why), "the test child did not stop");
+		goto out;
+	}
+	if ((m == PROBE_PERF && (fd = arm_perf_event(pid, r->why, sizeof(r->why))) < 0) ||
+	    (m == PROBE_DR && arm_dr(pid, r->why, sizeof(r->why)) < 0) ||
+	    (m == PROBE_INT3 && arm_int3(pid, r->why, sizeof(r->why)) < 0))
+		goto out;
+
+	t0 = now_ns();
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	if (write(pfd[1], "g", 1) != 1)
+		goto out;
+	while (waitpid(pid, &status, __WALL) == pid && WIFSTOPPED(status)) {
+		int sig = WSTOPSIG(status);
+
+		if ((unsigned)status >> 16) {
+			ptrace(PTRACE_CONT, pid, NULL, NULL);	/* an event stop */
+		} else if (is_hit(m, pid, sig, fd)) {
+			r->hits++;
+			ptrace(PTRACE_CONT, pid, NULL, NULL);
+		} else {
+			ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+		}
+	}
+	t1 = now_ns();
+	pid = -1;	/* reaped */
+	if (r->hits)
+		r->us_per_hit = (double)(t1 - t0) / 1e3 / r->hits;
+	r->ok = r->hits == tries;
+	if (r->hits == 0)
+		snprintf(r->why, sizeof(r->why), m == PROBE_INT3 ?
+			 "planted, but 0 of %u hits stopped the thread" :
+			 "armed, but 0 of %u accesses trapped: this machine does not deliver "
+			 "debug-register breakpoints, as some virtual machines do not", tries);
+	else if (!r->ok)
+		snprintf(r->why, sizeof(r->why), "only %u of %u accesses trapped", r->hits, tries);
+out:
+	if (fd >= 0)
+		close(fd);
+	close(pfd[1]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, __WALL);
+	}
 }

@@ -77,6 +77,8 @@ int report_init(const struct options *o)
 	return 0;
 }
 
+struct run_summary report_summary;
+
 void report_finish(int exit_status)
 {
 	if (R.finished)

@@ -98,6 +98,18 @@ int report_submit(struct race *r, struct addrspace *as);
  */
 void report_finish(int exit_status);
 
+/*
+ * What the run watched and how, filled by the engine before report_finish:
+ * the JSON end record and SARIF carry it.  notice, when not empty, says why
+ * a run saw nothing (a SARIF tool execution notification).
+ */
+struct run_summary {
+	int watched;		/* variables watched */
+	const char *backend;	/* perf, ptrace, code, or NULL before one was chosen */
+	char notice[512];
+};
+extern struct run_summary report_summary;
+
 /* How many distinct races were reported (the exit status depends on it);
  * suppressed races do not count. */
 int report_count(void);

@@ -261,6 +261,15 @@ void report_json_close(struct race *const *v, int n, int exit_status)
 		"\"duration\":", JSON_SCHEMA, report_count(),
 		(unsigned long long)counters[CTR_SUPPRESSED]);
 	json_time(jf, now_ns());
+	fprintf(jf, ",\"watched\":%d,\"backend\":", report_summary.watched);
+	if (report_summary.backend)
+		fprintf(jf, "\"%s\"", report_summary.backend);
+	else
+		fputs("null", jf);
+	if (report_summary.notice[0]) {
+		fputs(",\"notice\":", jf);
+		json_string(jf, report_summary.notice);
+	}
 	if (exit_status >= 0)
 		fprintf(jf, ",\"exit_status\":%d", exit_status);
 	else

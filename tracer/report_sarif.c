@@ -237,6 +237,12 @@ static void write_log(FILE *f, int nr, int exit_status, int final)
 	fputs(final && exit_status >= 0 && exit_status != 2 ? "true" : "false", f);
 	if (final && exit_status >= 0)
 		fprintf(f, ",\"exitCode\":%d", exit_status);
+	if (final && report_summary.notice[0]) {
+		/* Nothing seen is not success without saying why. */
+		fputs(",\"toolExecutionNotifications\":[{\"level\":\"warning\",\"message\":{\"text\":", f);
+		json_string(f, report_summary.notice);
+		fputs("}}]", f);
+	}
 	fputs(",\"arguments\":[", f);
 	for (int i = 0; sarif_argv && sarif_argv[i]; i++) {
 		if (i)

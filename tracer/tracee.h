@@ -15,6 +15,7 @@
 #include "watchexpr.h"
 
 struct window;
+struct codeset;
 struct addrspace;
 struct marks;
 
@@ -27,6 +28,7 @@ struct watch {
 	int active;		/* 0 once unwatched; the index stays reserved */
 	uint8_t shadow[32];	/* the variable's bytes as of the last trapped access */
 	int shadow_valid;	/* shadow is meaningful (variables of <= 32 bytes) */
+	uint64_t hits;		/* accesses seen (for the exit's "never accessed" warning) */
 };
 
 /* An ASSERT_EXCLUSIVE_*_SCOPED in force: thread tid is inside the scope. */
@@ -54,6 +56,7 @@ struct proc {
 	uint64_t registry;	/* run-time address of racewatch_registry, 0 if none */
 	struct scope *scopes;	/* scoped assertions in force */
 	int rearm_pending;	/* threads interrupted to take a new layout */
+	struct codeset *code;	/* code backend: sites and scratch page (arm_code.c) */
 	struct proc *next;
 };
 
@@ -74,6 +77,8 @@ struct thread {
 	unsigned duty_off;	/* slots the duty cycle switched off (duty.c) */
 	uint64_t last_trap_ns[HWBP_SLOTS];	/* per slot, for the duty cycle */
 	double duty_tokens[HWBP_SLOTS];		/* per slot: traps the budget allows now */
+	int code_site;		/* code backend: site whose copy t is running, -1 if none */
+	struct access_insn code_insn;	/* ... and its access, decoded before it ran */
 	struct thread *hnext;	/* hash chain */
 };
 
@@ -95,5 +100,7 @@ int proc_hits_pending(struct proc *p, const struct thread *except);
 
 /* Read len bytes of the process's memory at addr.  0 on success. */
 int proc_read(struct proc *p, uint64_t addr, void *buf, size_t len);
+/* Write them (through /proc/PID/mem: read-only code pages too).  0 on success. */
+int proc_write(struct proc *p, uint64_t addr, const void *buf, size_t len);
 
 #endif

@@ -169,6 +169,47 @@ static void track_value(struct proc *p, struct watch *w, struct access *acc)
 	w->shadow_valid = 1;
 }
 
+int trap_fill(struct thread *t, const struct user_regs_struct *regs,
+	      const struct access_insn *insn, int watch, uint64_t lo_fb, uint64_t len_fb,
+	      struct access *acc)
+{
+	struct proc *p = t->proc;
+	const struct watch *w = &p->watches[watch];
+	uint64_t lo, hi;
+
+	memset(acc, 0, sizeof(*acc));
+	acc->tid = t->tid;
+	acc->trap_pc = regs->rip;
+	acc->sp = regs->rsp;
+	acc->watch = watch;
+	acc->time_ns = now_ns();
+	acc->pc = insn->pc;
+	acc->type = insn->type;
+	snprintf(acc->insn, sizeof(acc->insn), "%s", insn->text);
+
+	/*
+	 * The bytes touched inside the watched variable: the operand's range
+	 * when its address is known, else the fallback range (the slot that
+	 * fired).
+	 */
+	if (insn->ea && insn->size && range_overlap(insn->ea, insn->size, w->t.addr, w->t.len)) {
+		lo = insn->ea > w->t.addr ? insn->ea : w->t.addr;
+		hi = insn->ea + insn->size < w->t.addr + w->t.len ? insn->ea + insn->size : w->t.addr + w->t.len;
+		acc->aligned = insn->size <= 8 && (insn->ea & (insn->size - 1)) == 0;
+	} else {
+		lo = lo_fb;
+		hi = lo_fb + len_fb;
+		acc->aligned = insn->size <= len_fb;
+	}
+	acc->addr = lo;
+	acc->size = (unsigned)(hi - lo);
+
+	classify(p, insn, w, acc);
+	acc->stopped = 1;
+	track_value(p, &p->watches[acc->watch], acc);
+	return 0;
+}
+
 int trap_decode(struct thread *t, int slot, struct access *acc)
 {
 	struct proc *p = t->proc;
@@ -176,41 +217,10 @@ int trap_decode(struct thread *t, int slot, struct access *acc)
 	const struct hwbp_slot *s = &p->slots[slot];
 	const struct watch *w = &p->watches[p->slot_watch[slot]];
 	struct access_insn insn;
-	uint64_t lo, hi;
 
 	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		return -1;
-	memset(acc, 0, sizeof(*acc));
-	acc->tid = t->tid;
-	acc->trap_pc = regs.rip;
-	acc->sp = regs.rsp;
-	acc->watch = p->slot_watch[slot];
-	acc->time_ns = now_ns();
-
 	if (find_insn(t, &regs, w->t.addr, w->t.len, &insn) < 0)
 		return -1;
-	acc->pc = insn.pc;
-	acc->type = insn.type;
-	snprintf(acc->insn, sizeof(acc->insn), "%s", insn.text);
-
-	/*
-	 * The bytes touched inside the watched variable: the operand's range
-	 * when its address is known, else the slot that fired.
-	 */
-	if (insn.ea && insn.size && range_overlap(insn.ea, insn.size, w->t.addr, w->t.len)) {
-		lo = insn.ea > w->t.addr ? insn.ea : w->t.addr;
-		hi = insn.ea + insn.size < w->t.addr + w->t.len ? insn.ea + insn.size : w->t.addr + w->t.len;
-		acc->aligned = insn.size <= 8 && (insn.ea & (insn.size - 1)) == 0;
-	} else {
-		lo = s->addr;
-		hi = s->addr + s->len;
-		acc->aligned = insn.size <= s->len;
-	}
-	acc->addr = lo;
-	acc->size = (unsigned)(hi - lo);
-
-	classify(p, &insn, w, acc);
-	acc->stopped = 1;
-	track_value(p, &p->watches[acc->watch], acc);
-	return 0;
+	return trap_fill(t, &regs, &insn, p->slot_watch[slot], s->addr, s->len, acc);
 }

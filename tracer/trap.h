@@ -16,6 +16,18 @@
  */
 int trap_decode(struct thread *t, int slot, struct access *acc);
 
+/*
+ * The rest of trap_decode, for a mechanism that already knows the
+ * instruction (code sites): fill *acc for insn (which touched watch; when
+ * its address is unknown, [lo_fb, lo_fb + len_fb) is taken as touched),
+ * classify its marking and track the watch's value.  Precondition: the
+ * access has happened and t is stopped with regs.  Returns 0.
+ */
+struct user_regs_struct;
+int trap_fill(struct thread *t, const struct user_regs_struct *regs,
+	      const struct access_insn *insn, int watch, uint64_t lo_fb, uint64_t len_fb,
+	      struct access *acc);
+
 /* Forget cached decodings (after exec: the code changed). */
 void trap_cache_flush(void);
 

@@ -38,6 +38,19 @@ void rw_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+int rw_quiet;
+
+void rw_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rw_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
 void rw_debug(const char *fmt, ...)
 {
 	va_list ap;
@@ -47,6 +60,37 @@ void rw_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("debug: ", fmt, ap);
 	va_end(ap);
+}
+
+static int hw_silent = -1;
+
+static int debug_has(const char *word)
+{
+	const char *v = getenv("RACEWATCH_DEBUG");
+	size_t n = strlen(word);
+
+	while (v && *v) {
+		size_t len = strcspn(v, ",");
+
+		if (len == n && !strncmp(v, word, n))
+			return 1;
+		v += len + (v[len] == ',');
+	}
+	return 0;
+}
+
+void rw_debug_init(void)
+{
+	if (debug_has("trace") || debug_has("1"))
+		rw_verbose = 1;
+	hw_silent = debug_has("hw-silent");
+}
+
+int rw_hw_silent(void)
+{
+	if (hw_silent < 0)
+		hw_silent = debug_has("hw-silent");
+	return hw_silent;
 }
 
 static void oom(void)

@@ -11,9 +11,28 @@
 /* "racewatch: ..." on stderr, one line.  rw_warn is for things the run survives. */
 void rw_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "racewatch: ..." for what the user should know (start, summary); none
+ * with --quiet (rw_quiet). */
+extern int rw_quiet;
+void rw_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Debug trace, only with --verbose / RACEWATCH_DEBUG=1. */
 extern int rw_verbose;
 void rw_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * RACEWATCH_DEBUG, a comma-separated list of switches for testing:
+ *   trace (or 1)  the same as --verbose
+ *   hw-silent     hardware breakpoints (perf and ptrace) are armed for real,
+ *                 but on HW_SILENT_ADDR, a page nothing maps, instead of the
+ *                 watched address: the machine then behaves like one whose
+ *                 hypervisor never delivers debug-register traps, so the
+ *                 fallback, the errors and the tests' skips can be tried on
+ *                 any machine.
+ * rw_debug_init() reads it once (main); the rest ask rw_hw_silent().
+ */
+#define HW_SILENT_ADDR 0x1000ull
+void rw_debug_init(void);
+int rw_hw_silent(void);
 
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);

@@ -52,27 +52,35 @@ static void count(const struct proc *p)
 	counters[CTR_SLOTS_ARMED] = (uint64_t)slots_used(p);
 }
 
+int watchset_slotless;
+
 int watchset_add(struct proc *p, const struct watch_target *t, const char *expr,
 		 char *err, size_t errlen)
 {
 	struct hwbp_slot parts[HWBP_SLOTS];
 	int free_slots = HWBP_SLOTS - slots_used(p);
 	/* Reads matter as much as writes: two threads race if either writes. */
-	int k = hwbp_split(t->addr, t->len, HWBP_RW, parts, free_slots);
+	int k = watchset_slotless ? 0 : hwbp_split(t->addr, t->len, HWBP_RW, parts, free_slots);
 	struct watch *w;
 	int idx, s = 0;
 
+	if (watchset_slotless && t->len == 0) {
+		snprintf(err, errlen, "an empty range cannot be watched");
+		return -1;
+	}
 	if (k < 0) {
 		int need = hwbp_split(t->addr, t->len, HWBP_RW, parts, HWBP_SLOTS);
 
 		if (need < 0)
 			snprintf(err, errlen,
 				 "%llu bytes at 0x%llx do not fit the %d hardware watchpoints "
-				 "(1, 2, 4 or 8 aligned bytes each); watch a member or an element instead",
+				 "(1, 2, 4 or 8 aligned bytes each); watch a member or an element, "
+				 "or use --backend code, which watches any size",
 				 (unsigned long long)t->len, (unsigned long long)t->addr, HWBP_SLOTS);
 		else
 			snprintf(err, errlen,
-				 "needs %d hardware watchpoint(s) but only %d of %d are free",
+				 "needs %d hardware watchpoint(s) but only %d of %d are free "
+				 "(--backend code watches any number of variables)",
 				 need, free_slots, HWBP_SLOTS);
 		return -1;
 	}

@@ -41,4 +41,8 @@ int watchset_remove(struct proc *p, uint64_t addr);
 /* The active watch whose bytes contain addr, or -1. */
 int watchset_find(const struct proc *p, uint64_t addr);
 
+/* Set by the engine for the code backend: watches take no debug-register
+ * slot, so any number of any size fit. */
+extern int watchset_slotless;
+
 #endif

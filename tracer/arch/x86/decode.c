@@ -130,6 +130,7 @@ static ZydisRegister widest(ZydisRegister r)
 struct regctx {
 	const struct user_regs_struct *regs;
 	ZydisRegisterContext ctx;	/* values[] of every 64/32/16-bit GPR */
+	int before;		/* regs are from before the instruction ran */
 };
 
 #define GPR(name, field) { ZYDIS_REGISTER_##name, offsetof(struct user_regs_struct, field) }
@@ -148,6 +149,7 @@ static void regctx_init(struct regctx *rc, const struct user_regs_struct *regs)
 {
 	memset(&rc->ctx, 0, sizeof(rc->ctx));
 	rc->regs = regs;
+	rc->before = 0;
 	if (!regs)
 		return;
 	for (size_t i = 0; i < sizeof(gpr_map) / sizeof(gpr_map[0]); i++) {
@@ -219,6 +221,11 @@ static int reg_before(const struct insn *in, int i, ZydisRegister r,
 	int hidden = o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN;
 	uint64_t now = rc->ctx.values[r];
 	uint64_t slot;
+
+	if (rc->before) {
+		*val = now;	/* nothing has run yet: the value is the one used */
+		return 1;
+	}
 
 	if (in->zi.meta.category == ZYDIS_CATEGORY_STRINGOP &&
 	    (r == ZYDIS_REGISTER_RSI || r == ZYDIS_REGISTER_RDI)) {
@@ -433,6 +440,24 @@ int arch_decode_one(const uint8_t *code, size_t n, uint64_t pc, struct access_in
 	    !touches_memory(&in))
 		return -1;
 	regctx_init(&rc, NULL);
+	p = pick_operand(&in, &rc, &none);
+	describe(&in, &p, out);
+	return 0;
+}
+
+int arch_decode_before(const uint8_t *code, size_t n, uint64_t pc,
+		       const struct user_regs_struct *regs, struct access_insn *out)
+{
+	struct insn in;
+	struct regctx rc;
+	struct watch none = { 0, 0 };
+	struct pick p;
+
+	if (!code || !out || !regs || !zydis_ready() || decode_at(code, n, pc, &in) < 0 ||
+	    !touches_memory(&in))
+		return -1;
+	regctx_init(&rc, regs);
+	rc.before = 1;
 	p = pick_operand(&in, &rc, &none);
 	describe(&in, &p, out);
 	return 0;

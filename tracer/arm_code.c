@@ -1,0 +1,507 @@
+/*
+ * The code backend: a breakpoint on every instruction that touches a
+ * watched variable, no debug register needed (DESIGN.md section 3b).
+ *
+ * The sites come from sites_find(), which decodes the executable's file,
+ * never target memory.  Each site gets an int3 over its first byte and a
+ * slot in a scratch page mapped into the target (inject.c), 32 bytes:
+ *
+ *     [the instruction, its rel32 fixed for the new place] [int3] [jmp pc+len]
+ *
+ * A hit costs two stops.  The first, at the site, computes the operand's
+ * address from the registers as the instruction will use them, and moves
+ * the thread to the slot.  The second, at the slot's int3, comes right
+ * after the access: the thread is put back at pc+len, exactly where a
+ * debug-register trap would have left it, and the access goes through the
+ * same pipeline (trap_fill, windows, rules).  The original instruction is
+ * never lifted while threads run, so no thread can slip past a site.
+ *
+ * Sites are switched off (original byte back) by a per-process token
+ * bucket under --overhead and on again by code_tick(); a window forces
+ * its variable's sites on.  Detach puts every byte back.  A SIGKILLed
+ * tracer cannot: the int3 bytes stay and the program dies of SIGTRAP at
+ * its next hit (README says so).
+ */
+#include "arm.h"
+#include "addrspace.h"
+#include "counters.h"
+#include "inject.h"
+#include "options.h"
+#include "sites.h"
+#include "symbols.h"
+#include "trap.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+
+#define SLOT_SIZE 32
+#define HIT_COST_S 40e-6	/* two stops, measured by probe (int3 ~15-40 us each) */
+#define BUCKET_MAX 256.0
+
+struct code_site {
+	uint64_t pc;		/* run-time address */
+	uint64_t slot;		/* run-time address of its out-of-line copy */
+	struct site s;		/* as sites_find gave it (link-time pc) */
+	int watch;		/* index into proc->watches */
+	int planted;		/* the int3 is in memory now */
+	int off;		/* switched off by the budget */
+};
+
+struct codeset {
+	struct code_site *v;	/* sorted by pc */
+	size_t n;
+	uint64_t page;		/* scratch pages in the target */
+	size_t page_len;
+	double tokens;		/* the budget's bucket */
+	uint64_t refill_ns;
+	int noff;		/* sites switched off */
+};
+
+static const struct options *copts;
+
+void code_set_options(const struct options *o)
+{
+	copts = o;
+}
+
+static int poke_byte(struct proc *p, uint64_t addr, uint8_t b)
+{
+	return proc_write(p, addr, &b, 1);
+}
+
+static void plant(struct proc *p, struct code_site *c)
+{
+	if (!c->planted && poke_byte(p, c->pc, 0xcc) == 0)
+		c->planted = 1;
+}
+
+static void unplant(struct proc *p, struct code_site *c)
+{
+	if (c->planted && poke_byte(p, c->pc, c->s.bytes[0]) == 0)
+		c->planted = 0;
+}
+
+/* Write site c's out-of-line copy.  -1 if it cannot run there. */
+static int write_slot(struct proc *p, struct code_site *c)
+{
+	uint8_t b[SLOT_SIZE];
+	unsigned len = c->s.len;
+	int64_t back = (int64_t)(c->pc + len) - (int64_t)(c->slot + len + 6);
+
+	memcpy(b, c->s.bytes, len);
+	if (c->s.riprel) {
+		int32_t disp;
+		int64_t nd;
+
+		if (c->s.disp_off < 0)
+			return -1;
+		memcpy(&disp, b + c->s.disp_off, 4);
+		nd = (int64_t)disp + (int64_t)c->pc - (int64_t)c->slot;
+		if (nd < INT32_MIN || nd > INT32_MAX)
+			return -1;
+		disp = (int32_t)nd;
+		memcpy(b + c->s.disp_off, &disp, 4);
+	}
+	if (back < INT32_MIN || back > INT32_MAX)
+		return -1;
+	b[len] = 0xcc;
+	b[len + 1] = 0xe9;
+	{
+		int32_t rel = (int32_t)back;
+
+		memcpy(b + len + 2, &rel, 4);
+	}
+	memset(b + len + 6, 0xcc, SLOT_SIZE - len - 6);
+	return proc_write(p, c->slot, b, SLOT_SIZE);
+}
+
+static int by_pc(const void *a, const void *b)
+{
+	const struct code_site *x = a, *y = b;
+
+	return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+/* Where in the executable and its DWARF a link-time pc is, for messages. */
+static void where(struct proc *p, uint64_t pc, char *out, size_t len)
+{
+	struct sym_frame fr[4];
+	int n = as_frames_at(p->as, pc, fr, 4);
+
+	if (n > 0 && fr[n - 1].file)
+		snprintf(out, len, "%s:%d", fr[n - 1].file, fr[n - 1].line);
+	else if (n > 0 && fr[n - 1].func)
+		snprintf(out, len, "%s", fr[n - 1].func);
+	else
+		snprintf(out, len, "0x%llx", (unsigned long long)pc);
+}
+
+/* One line per watched variable whose address the program takes. */
+static void warn_address_taken(struct proc *p, const struct site *s, size_t n, const int *map)
+{
+	char *said = xcalloc((size_t)p->nwatches + 1, 1), at[300], name[200];
+
+	for (size_t i = 0; i < n; i++) {
+		int w = map[s[i].range];
+
+		if (!s[i].addr_taken || said[w])
+			continue;
+		said[w] = 1;
+		where(p, s[i].pc + p->exe_bias, at, sizeof(at));
+		rw_escape(name, sizeof(name), p->watches[w].t.name);
+		rw_warn("%s: address taken at %s; accesses through pointers are not seen by "
+			"--backend code", name, at);
+	}
+	free(said);
+}
+
+void code_free(struct proc *p)
+{
+	if (!p->code)
+		return;
+	free(p->code->v);
+	free(p->code);
+	p->code = NULL;
+}
+
+int code_setup(struct thread *t, char *err, size_t errlen)
+{
+	struct proc *p = t->proc;
+	struct site_range *r = xcalloc((size_t)p->nwatches + 1, sizeof(*r));
+	int *map = xcalloc((size_t)p->nwatches + 1, sizeof(*map));
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	struct site *s = NULL;
+	size_t n = 0, k = 0;
+	struct codeset *cs;
+	int nr = 0, unplantable = 0, rc = -1;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	code_free(p);
+	if (!exe) {
+		snprintf(err, errlen, "--backend code: the executable could not be read");
+		goto out;
+	}
+	for (int i = 0; i < p->nwatches; i++) {
+		if (!p->watches[i].active)
+			continue;
+		r[nr].addr = p->watches[i].t.addr - p->exe_bias;
+		r[nr].len = p->watches[i].t.len;
+		map[nr++] = i;
+	}
+	if (sites_find(sym_path(exe), r, nr, 0, &s, &n, err, errlen) < 0)
+		goto out;
+	warn_address_taken(p, s, n, map);
+
+	cs = xcalloc(1, sizeof(*cs));
+	cs->v = xcalloc(n + 1, sizeof(*cs->v));
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].addr_taken)
+			continue;
+		if (s[i].flow) {
+			unplantable++;
+			continue;
+		}
+		cs->v[k].s = s[i];
+		cs->v[k].pc = s[i].pc + p->exe_bias;
+		cs->v[k].watch = map[s[i].range];
+		lo = cs->v[k].pc < lo ? cs->v[k].pc : lo;
+		hi = cs->v[k].pc > hi ? cs->v[k].pc : hi;
+		k++;
+	}
+	cs->n = k;
+	cs->tokens = BUCKET_MAX;
+	cs->refill_ns = now_ns();
+	p->code = cs;
+	rc = 0;
+	if (k == 0)
+		goto out;
+	qsort(cs->v, k, sizeof(*cs->v), by_pc);
+	cs->page_len = (k * SLOT_SIZE + 4095) & ~(size_t)4095;
+	cs->page = inject_scratch(t->tid, p->pid, p->memfd, lo, hi, cs->page_len, &t->pending_sig);
+	if (!cs->page) {
+		snprintf(err, errlen, "--backend code: cannot map a scratch page in process %d: %s",
+			 p->pid, strerror(errno ? errno : ENOMEM));
+		code_free(p);
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++) {
+		cs->v[i].slot = cs->page + i * SLOT_SIZE;
+		if (write_slot(p, &cs->v[i]) == 0)
+			plant(p, &cs->v[i]);
+		else
+			unplantable++;
+	}
+	if (unplantable)
+		rw_debug("--backend code: %d site(s) cannot run out of line and are not watched",
+			 unplantable);
+	counters[CTR_SITES] = (uint64_t)k;
+out:
+	free(s);
+	free(r);
+	free(map);
+	return rc;
+}
+
+static struct code_site *site_at(struct codeset *cs, uint64_t pc)
+{
+	size_t lo = 0, hi = cs->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cs->v[mid].pc == pc)
+			return &cs->v[mid];
+		if (cs->v[mid].pc < pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct code_site *slot_at(struct codeset *cs, uint64_t addr)
+{
+	struct code_site *c;
+
+	if (!cs->page || addr < cs->page || addr >= cs->page + cs->n * SLOT_SIZE)
+		return NULL;
+	c = &cs->v[(addr - cs->page) / SLOT_SIZE];
+	return addr == c->slot + c->s.len ? c : NULL;
+}
+
+int code_on_sigtrap(struct thread *t, struct access *acc)
+{
+	struct codeset *cs = t->proc->code;
+	struct user_regs_struct regs;
+	struct code_site *c;
+
+	if (!cs || !cs->n || ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
+		return CODE_FOREIGN;
+	if ((c = site_at(cs, regs.rip - 1))) {
+		if (!c->planted) {
+			/* Switched off after the thread hit it: run the real one. */
+			regs.rip = c->pc;
+			ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
+			return CODE_STEPPED;
+		}
+		/* Before the access: its address from the registers it will use. */
+		if (arch_decode_before(c->s.bytes, c->s.len, c->pc, &regs, &t->code_insn) < 0) {
+			memset(&t->code_insn, 0, sizeof(t->code_insn));
+			t->code_insn.pc = c->pc;
+			t->code_insn.len = c->s.len;
+			t->code_insn.type = (enum access_type)c->s.type;
+			t->code_insn.size = c->s.size;
+		}
+		t->code_site = (int)(c - cs->v);
+		regs.rip = c->slot;
+		ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
+		return CODE_STEPPED;
+	}
+	if ((c = slot_at(cs, regs.rip - 1))) {
+		const struct watch *w = &t->proc->watches[c->watch];
+
+		regs.rip = c->pc + c->s.len;
+		ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
+		if (t->code_site != (int)(c - cs->v))
+			return CODE_STALE;	/* came back into the slot by other means */
+		t->code_site = -1;
+		/* Not the watched bytes after all (an indexed operand went elsewhere). */
+		if (!w->active || (t->code_insn.ea && t->code_insn.size &&
+				   !range_overlap(t->code_insn.ea, t->code_insn.size, w->t.addr, w->t.len)))
+			return CODE_STALE;
+		trap_fill(t, &regs, &t->code_insn, c->watch, w->t.addr, w->t.len, acc);
+		return (int)(c - cs->v);
+	}
+	return CODE_FOREIGN;
+}
+
+/* ---- the budget ------------------------------------------------------------ */
+
+void code_after_hit(struct proc *p, int site, int window_open)
+{
+	struct codeset *cs = p->code;
+
+	if (!cs || !copts || copts->overhead_pct == 0 || site < 0 || (size_t)site >= cs->n)
+		return;
+	cs->tokens -= 1;
+	if (cs->tokens < 0 && !window_open) {
+		unplant(p, &cs->v[site]);
+		if (!cs->v[site].off) {
+			cs->v[site].off = 1;
+			cs->noff++;
+			ctr_inc(CTR_DUTY_OFF);
+		}
+	}
+}
+
+void code_force_on(struct proc *p, int watch)
+{
+	struct codeset *cs = p->code;
+
+	for (size_t i = 0; cs && i < cs->n; i++)
+		if (cs->v[i].watch == watch && cs->v[i].off) {
+			plant(p, &cs->v[i]);
+			cs->v[i].off = 0;
+			cs->noff--;
+		}
+}
+
+int code_tick(struct proc *p)
+{
+	struct codeset *cs = p->code;
+	uint64_t now = now_ns();
+	double rate;
+
+	if (!cs || !copts)
+		return 0;
+	/* Hits per second the budget allows: each costs a thread HIT_COST_S. */
+	rate = (double)copts->overhead_pct / 100.0 * (p->nthreads > 0 ? p->nthreads : 1) / HIT_COST_S;
+	cs->tokens += rate * (double)(now - cs->refill_ns) / 1e9;
+	if (cs->tokens > BUCKET_MAX)
+		cs->tokens = BUCKET_MAX;
+	cs->refill_ns = now;
+	if (cs->tokens > 0 && cs->noff) {
+		for (size_t i = 0; i < cs->n; i++)
+			if (cs->v[i].off) {
+				plant(p, &cs->v[i]);
+				cs->v[i].off = 0;
+			}
+		cs->noff = 0;
+	}
+	return cs->noff;
+}
+
+/* ---- leaving ----------------------------------------------------------------- */
+
+void code_unplant_all(struct proc *p)
+{
+	for (size_t i = 0; p->code && i < p->code->n; i++) {
+		int was = p->code->v[i].planted;
+
+		unplant(p, &p->code->v[i]);
+		p->code->v[i].planted = was;	/* what to put back (vfork) */
+	}
+}
+
+void code_replant_all(struct proc *p)
+{
+	for (size_t i = 0; p->code && i < p->code->n; i++)
+		if (p->code->v[i].planted) {
+			p->code->v[i].planted = 0;
+			plant(p, &p->code->v[i]);
+		}
+}
+
+void code_detach_thread(struct thread *t)
+{
+	struct codeset *cs = t->proc->code;
+	struct user_regs_struct regs;
+	uint64_t a;
+
+	if (!cs || !cs->page || ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
+		return;
+	a = regs.rip;
+	if (a < cs->page || a >= cs->page + cs->page_len)
+		return;
+	/* In a slot: before its copy ran, run the original; after, go on. */
+	{
+		struct code_site *c = &cs->v[(a - cs->page) / SLOT_SIZE];
+
+		regs.rip = a == c->slot ? c->pc : c->pc + c->s.len;
+		ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
+	}
+}
+
+int code_swallow(struct thread *t)
+{
+	struct codeset *cs = t->proc->code;
+	struct user_regs_struct regs;
+	struct code_site *c;
+
+	if (!cs || ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
+		return 0;
+	if ((c = site_at(cs, regs.rip - 1)))
+		regs.rip = c->pc;		/* the original runs once the byte is back */
+	else if ((c = slot_at(cs, regs.rip - 1)))
+		regs.rip = c->pc + c->s.len;	/* its copy ran: go on after it */
+	else
+		return 0;
+	t->code_site = -1;
+	ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
+	return 1;
+}
+
+void code_leave(struct proc *p)
+{
+	for (size_t i = 0; p->code && i < p->code->n; i++)
+		unplant(p, &p->code->v[i]);
+}
+
+struct codeset *code_clone(const struct codeset *cs)
+{
+	struct codeset *c;
+
+	if (!cs)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	*c = *cs;
+	c->v = xcalloc(cs->n + 1, sizeof(*c->v));
+	memcpy(c->v, cs->v, cs->n * sizeof(*c->v));
+	return c;
+}
+
+void code_clean_child(struct proc *parent, pid_t child)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", child);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < parent->code->n; i++)
+		if (parent->code->v[i].planted &&
+		    pwrite(fd, parent->code->v[i].s.bytes, 1, (off_t)parent->code->v[i].pc) != 1)
+			rw_debug("cannot clean site 0x%llx in child %d",
+				 (unsigned long long)parent->code->v[i].pc, child);
+	close(fd);
+}
+
+/* ---- the per-thread interface (sites are per process: little to do) ---------- */
+
+static int code_arm(struct thread *t, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	t->armed_gen = t->proc->gen;
+	t->flags |= TF_ARMED;
+	return 0;
+}
+
+static void code_disarm(struct thread *t)
+{
+	t->flags &= ~TF_ARMED;
+}
+
+static int code_trap_slot(struct thread *t, const siginfo_t *si)
+{
+	(void)t;
+	(void)si;
+	return TRAP_FOREIGN;	/* code hits go through code_on_sigtrap */
+}
+
+const struct arm_backend arm_code = {
+	.name = "code",
+	.trap_signal = SIGTRAP,
+	.arm = code_arm,
+	.disarm = code_disarm,
+	.forget = code_disarm,
+	.trap_slot = code_trap_slot,
+};
