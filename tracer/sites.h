@@ -73,7 +73,8 @@ struct site {
  * range is the lowest index among the ranges the operand overlaps.
  *
  * SITES_ALL_MEM: a site per instruction with sampleable = 1, ranges ignored
- * (may be NULL), range = -1, ea the static address when RIP-relative else 0.
+ * (may be NULL), range = -1, ea the static address when RIP-relative (or
+ * absolute, non-PIE) else 0 (indexed operands too).
  *
  * Returns 0, or -1 with a one-line reason in err (unreadable, not ELF, not
  * x86-64, out of memory).  A file with no executable section gives 0 sites.
@@ -127,7 +128,8 @@ int sites_watchable(const struct symtab *st, struct sym_var **out, size_t *n,
 /*
  * `racewatch vars PROG [PATTERN]`: print the watchable variables of prog
  * whose name matches the fnmatch() glob pattern (all if NULL), one aligned
- * line each.  Returns the exit status (0, or 2 after a one-line error).
+ * line each.  Returns the exit status: 0, 1 when nothing matched, 2 after a
+ * one-line error (prog missing, not ELF).
  */
 int sites_vars_main(const char *prog, const char *pattern);
 
