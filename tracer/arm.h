@@ -75,6 +75,10 @@ int code_setup(struct thread *t, char *err, size_t errlen);
 int code_on_sigtrap(struct thread *t, struct access *acc);
 void code_after_hit(struct proc *p, int site, int window_open);
 void code_force_on(struct proc *p, int watch);
+/* A window opened: charge its stall to the budget. */
+void code_charge_window(struct proc *p);
+/* May another window be opened within --overhead? */
+int code_budget_left(const struct proc *p);
 /* Budget refill; returns how many sites are still off. */
 int code_tick(struct proc *p);
 /* Put the original bytes back in memory (but remember what was planted,

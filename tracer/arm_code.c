@@ -341,6 +341,18 @@ void code_after_hit(struct proc *p, int site, int window_open)
 	}
 }
 
+int code_budget_left(const struct proc *p)
+{
+	return !p->code || !copts || copts->overhead_pct == 0 || p->code->tokens >= 0;
+}
+
+void code_charge_window(struct proc *p)
+{
+	/* A window stalls a thread ~3/4 of --delay: that many hits' worth. */
+	if (p->code && copts && copts->overhead_pct)
+		p->code->tokens -= 0.75 * copts->delay_us * 1e-6 / HIT_COST_S;
+}
+
 void code_force_on(struct proc *p, int watch)
 {
 	struct codeset *cs = p->code;
