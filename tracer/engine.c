@@ -10,6 +10,7 @@
 #include "probe.h"
 #include "report.h"
 #include "sampler.h"
+#include "sites.h"
 #include "trap.h"
 #include "util.h"
 #include "watchset.h"
@@ -320,6 +321,37 @@ static void warn_no_dwarf(struct proc *p)
 		"and reports show no source lines (build with -g)", shown);
 }
 
+/*
+ * --watch-all: every variable `racewatch vars` lists, as one watch each.
+ * Returns how many were added.
+ */
+static int watch_all(struct proc *p)
+{
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	struct sym_var *v = NULL;
+	char err[512];
+	size_t n = 0;
+	int added = 0;
+
+	if (!exe || sites_watchable(exe, &v, &n, err, sizeof(err)) < 0) {
+		rw_warn("--watch-all: %s", exe ? err : "the executable could not be read");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct watch_target wt;
+
+		memset(&wt, 0, sizeof(wt));
+		wt.addr = v[i].addr + p->exe_bias;
+		wt.len = v[i].size;
+		wt.marked = v[i].type && sym_type_is_marked(v[i].type);
+		snprintf(wt.name, sizeof(wt.name), "%s", v[i].name);
+		if (watchset_add(p, &wt, v[i].name, err, sizeof(err)) >= 0)
+			added++;
+	}
+	free(v);
+	return added;
+}
+
 /* ---- what the program registered (include/racewatch.h) ------------------ */
 
 /* Without -w: watch every RACEWATCH_WATCH(var) of the executable. */
@@ -558,6 +590,9 @@ static void on_exec(struct thread *t)
 		} else if (first) {
 			warn_no_dwarf(p);
 		}
+	} else if (E.o->watch_all) {
+		if (watch_all(p) && first && p->pid == E.main_pid)
+			rw_note("--watch-all: watching %d variables", p->nwatches);
 	} else {
 		watch_registered(p);
 	}
@@ -1529,6 +1564,9 @@ static int choose_backend(const struct options *o)
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		if (o->backend != BACKEND_AUTO && o->backend != order[i].kind)
 			continue;
+		/* Every variable of a program never fits four debug registers. */
+		if (o->watch_all && o->backend == BACKEND_AUTO && order[i].kind != BACKEND_CODE)
+			continue;
 		why[i][0] = '\0';
 		if (probe_works(order[i].mech, why[i], sizeof(why[i]))) {
 			E.arm = order[i].arm;
@@ -1553,6 +1591,10 @@ static int engine_init(const struct options *o)
 {
 	E.o = o;
 	E.start_ns = now_ns();
+	if (o->watch_all && o->nwatch) {
+		rw_error("--watch-all and -w: choose one (--watch-all already watches every variable)");
+		return 2;
+	}
 	code_set_options(o);
 	if (choose_backend(o) < 0)
 		return 2;

@@ -15,6 +15,8 @@ static const char usage_text[] =
 "\n"
 "  -w, --watch EXPR     watch NAME, NAME.member, NAME[i], func::NAME or 0xADDR:LEN\n"
 "                       (repeatable)\n"
+"      --watch-all      watch every global and file-static variable of the\n"
+"                       executable (racewatch vars lists them; code sites)\n"
 "      --strict         the strict (RCU) rule set\n"
 "      --delay USEC     maximum stall per sampled access (default 200, min 50)\n"
 "      --sample N       stall on about 1 in N watched accesses (default 1)\n"
@@ -44,12 +46,13 @@ static const char usage_text[] =
 enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
 	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI, OPT_COVERAGE, OPT_OVERHEAD,
-	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT,
+	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT, OPT_WATCH_ALL,
 };
 
 static const struct option longopts[] = {
 	{ "watch",       required_argument, NULL, 'w' },
 	{ "strict",      no_argument,       NULL, OPT_STRICT },
+	{ "watch-all",   no_argument,       NULL, OPT_WATCH_ALL },
 	{ "delay",       required_argument, NULL, OPT_DELAY },
 	{ "sample",      required_argument, NULL, OPT_SAMPLE },
 	{ "backend",     required_argument, NULL, OPT_BACKEND },
@@ -208,6 +211,9 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			break;
 		case 'v':
 			rw_verbose = 1;
+			break;
+		case OPT_WATCH_ALL:
+			o->watch_all = 1;
 			break;
 		case 'q':
 			o->quiet = 1;

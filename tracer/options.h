@@ -26,6 +26,7 @@ struct options {
 	enum backend_kind backend;
 	int stats;		/* --stats */
 	int quiet;		/* --quiet: no summary line, no start/end notes */
+	int watch_all;		/* --watch-all: every watchable global and file static */
 	uint64_t seed;		/* --seed, 0 = from time and pid */
 	int follow_fork;	/* --follow-fork */
 	int tui;		/* --tui: the live TUI instead of text reports */
