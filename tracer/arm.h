@@ -90,6 +90,16 @@ void code_replant_all(struct proc *p);
 void code_detach_thread(struct thread *t);
 void code_leave(struct proc *p);
 void code_free(struct proc *p);
+/*
+ * Sampling unnamed accesses (DataCollider): every memory-accessing
+ * instruction of the executable but stack, TLS, string, data_race() and
+ * __no_racewatch ones is a candidate; `want` of them are planted at a time,
+ * drawn uniformly, and re-drawn as they fire (and every 20 ms).  A sampled
+ * hit asks code_sample_watch for the watch that names its bytes (the
+ * engine makes one on demand); -1 drops the hit.
+ */
+int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen);
+extern int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size);
 /* A followed fork child: its own copy of the parent's sites. */
 struct codeset *code_clone(const struct codeset *cs);
 /* A child we do not follow: put the original bytes back in its memory. */

@@ -26,6 +26,7 @@
 #include "addrspace.h"
 #include "counters.h"
 #include "inject.h"
+#include "marks.h"
 #include "options.h"
 #include "sites.h"
 #include "symbols.h"
@@ -61,7 +62,14 @@ struct codeset {
 	double tokens;		/* the budget's bucket */
 	uint64_t refill_ns;
 	int noff;		/* sites switched off */
+	/* Sampling unnamed accesses (no -w): v is the whole population, of
+	 * which `want` sites are planted at a time, drawn uniformly. */
+	int sampling;
+	int want, nplanted;
+	uint64_t *planted_ns;	/* per site: when it was planted (0: not) */
 };
+
+int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size);
 
 static const struct options *copts;
 
@@ -166,6 +174,7 @@ void code_free(struct proc *p)
 	if (!p->code)
 		return;
 	free(p->code->v);
+	free(p->code->planted_ns);
 	free(p->code);
 	p->code = NULL;
 }
@@ -249,6 +258,94 @@ out:
 	return rc;
 }
 
+/* Draw a site that is not planted yet and plant it. */
+static void draw_one(struct proc *p, struct codeset *cs)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		size_t i = (size_t)rand_range(0, cs->n - 1);
+
+		if (cs->v[i].planted || !cs->v[i].slot)
+			continue;
+		plant(p, &cs->v[i]);
+		if (cs->v[i].planted) {
+			cs->planted_ns[i] = now_ns();
+			cs->nplanted++;
+		}
+		return;
+	}
+}
+
+static void undraw(struct proc *p, struct codeset *cs, size_t i)
+{
+	if (!cs->v[i].planted)
+		return;
+	unplant(p, &cs->v[i]);
+	cs->planted_ns[i] = 0;
+	cs->nplanted--;
+}
+
+int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen)
+{
+	struct proc *p = t->proc;
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	struct site *s = NULL;
+	size_t n = 0, k = 0;
+	struct codeset *cs;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	code_free(p);
+	if (!exe) {
+		snprintf(err, errlen, "sampling: the executable could not be read");
+		return -1;
+	}
+	if (sites_find(sym_path(exe), NULL, 0, SITES_ALL_MEM, &s, &n, err, errlen) < 0)
+		return -1;
+	cs = xcalloc(1, sizeof(*cs));
+	cs->v = xcalloc(n + 1, sizeof(*cs->v));
+	for (size_t i = 0; i < n; i++) {
+		unsigned kind = p->marks ? marks_kind_at(p->marks, s[i].pc) : 0;
+
+		/* data_race() and __no_racewatch code are never sampled; nor is
+		 * what cannot run out of line. */
+		if (!s[i].sampleable || s[i].flow || kind == RWMARK_DATA_RACE ||
+		    (s[i].riprel && s[i].disp_off < 0))
+			continue;
+		cs->v[k].s = s[i];
+		cs->v[k].pc = s[i].pc + p->exe_bias;
+		cs->v[k].watch = -1;
+		lo = cs->v[k].pc < lo ? cs->v[k].pc : lo;
+		hi = cs->v[k].pc > hi ? cs->v[k].pc : hi;
+		k++;
+	}
+	free(s);
+	cs->n = k;
+	cs->sampling = 1;
+	cs->want = want;
+	cs->tokens = BUCKET_MAX;
+	cs->refill_ns = now_ns();
+	cs->planted_ns = xcalloc(k + 1, sizeof(*cs->planted_ns));
+	p->code = cs;
+	counters[CTR_SITES] = (uint64_t)k;
+	if (!k)
+		return 0;
+	qsort(cs->v, k, sizeof(*cs->v), by_pc);
+	cs->page_len = (k * SLOT_SIZE + 4095) & ~(size_t)4095;
+	cs->page = inject_scratch(t->tid, p->pid, p->memfd, lo, hi, cs->page_len, &t->pending_sig);
+	if (!cs->page) {
+		snprintf(err, errlen, "sampling: cannot map a scratch page in process %d", p->pid);
+		code_free(p);
+		return -1;
+	}
+	for (size_t i = 0; i < k; i++) {
+		cs->v[i].slot = cs->page + i * SLOT_SIZE;
+		if (write_slot(p, &cs->v[i]) < 0)
+			cs->v[i].slot = 0;	/* never drawn */
+	}
+	while (cs->nplanted < cs->want && cs->nplanted < (int)k)
+		draw_one(p, cs);
+	return 0;
+}
+
 static struct code_site *site_at(struct codeset *cs, uint64_t pc)
 {
 	size_t lo = 0, hi = cs->n;
@@ -305,18 +402,29 @@ int code_on_sigtrap(struct thread *t, struct access *acc)
 		return CODE_STEPPED;
 	}
 	if ((c = slot_at(cs, regs.rip - 1))) {
-		const struct watch *w = &t->proc->watches[c->watch];
+		const struct watch *w;
+		int wi = c->watch;
 
 		regs.rip = c->pc + c->s.len;
 		ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
 		if (t->code_site != (int)(c - cs->v))
 			return CODE_STALE;	/* came back into the slot by other means */
 		t->code_site = -1;
+		if (cs->sampling) {
+			/* Fired: give its place to a new draw (rare code as often as hot). */
+			undraw(t->proc, cs, (size_t)(c - cs->v));
+			if (cs->tokens >= 0)
+				draw_one(t->proc, cs);
+			if (!t->code_insn.ea || !t->code_insn.size || !code_sample_watch ||
+			    (wi = code_sample_watch(t->proc, t->code_insn.ea, t->code_insn.size)) < 0)
+				return CODE_STALE;
+		}
+		w = &t->proc->watches[wi];
 		/* Not the watched bytes after all (an indexed operand went elsewhere). */
 		if (!w->active || (t->code_insn.ea && t->code_insn.size &&
 				   !range_overlap(t->code_insn.ea, t->code_insn.size, w->t.addr, w->t.len)))
 			return CODE_STALE;
-		trap_fill(t, &regs, &t->code_insn, c->watch, w->t.addr, w->t.len, acc);
+		trap_fill(t, &regs, &t->code_insn, wi, w->t.addr, w->t.len, acc);
 		return (int)(c - cs->v);
 	}
 	return CODE_FOREIGN;
@@ -328,7 +436,14 @@ void code_after_hit(struct proc *p, int site, int window_open)
 {
 	struct codeset *cs = p->code;
 
-	if (!cs || !copts || copts->overhead_pct == 0 || site < 0 || (size_t)site >= cs->n)
+	if (!cs || !copts || site < 0 || (size_t)site >= cs->n)
+		return;
+	if (cs->sampling) {
+		if (copts->sample_rate || copts->overhead_pct)
+			cs->tokens -= 1;
+		return;		/* re-drawn already; the tick refills */
+	}
+	if (copts->overhead_pct == 0)
 		return;
 	cs->tokens -= 1;
 	if (cs->tokens < 0 && !window_open) {
@@ -375,10 +490,25 @@ int code_tick(struct proc *p)
 		return 0;
 	/* Hits per second the budget allows: each costs a thread HIT_COST_S. */
 	rate = (double)copts->overhead_pct / 100.0 * (p->nthreads > 0 ? p->nthreads : 1) / HIT_COST_S;
+	if (cs->sampling) {
+		/* A sampled hit is a window too: --sample-rate, or what --overhead allows. */
+		rate = copts->sample_rate ? (double)copts->sample_rate :
+		       (double)copts->overhead_pct / 100.0 * (p->nthreads > 0 ? p->nthreads : 1) /
+		       (HIT_COST_S + 0.75 * copts->delay_us * 1e-6);
+	}
 	cs->tokens += rate * (double)(now - cs->refill_ns) / 1e9;
 	if (cs->tokens > BUCKET_MAX)
 		cs->tokens = BUCKET_MAX;
 	cs->refill_ns = now;
+	if (cs->sampling) {
+		/* Sites that did not fire for a while make room for new draws. */
+		for (size_t i = 0; i < cs->n; i++)
+			if (cs->planted_ns[i] && now - cs->planted_ns[i] > 20000000ull)
+				undraw(p, cs, i);
+		while (cs->tokens > 0 && cs->nplanted < cs->want && cs->nplanted < (int)cs->n)
+			draw_one(p, cs);
+		return 0;
+	}
 	if (cs->tokens > 0 && cs->noff) {
 		for (size_t i = 0; i < cs->n; i++)
 			if (cs->v[i].off) {
@@ -466,6 +596,10 @@ struct codeset *code_clone(const struct codeset *cs)
 	*c = *cs;
 	c->v = xcalloc(cs->n + 1, sizeof(*c->v));
 	memcpy(c->v, cs->v, cs->n * sizeof(*c->v));
+	if (cs->planted_ns) {
+		c->planted_ns = xcalloc(cs->n + 1, sizeof(*c->planted_ns));
+		memcpy(c->planted_ns, cs->planted_ns, cs->n * sizeof(*c->planted_ns));
+	}
 	return c;
 }
 

@@ -77,6 +77,7 @@ static struct {
 	int sigfd;
 	int duty_fd;		/* the duty cycle's timer, -1 when off */
 	int auto_backend;	/* --backend auto: may still move to code at the first exec */
+	int sampling;		/* no -w: sampling the program's own accesses */
 	uint64_t start_ns;	/* for the summary's duration */
 	struct seen_watch { char name[160]; uint64_t hits; } *seen;	/* every watch the main */
 	int nseen;		/* program had, with its accesses, for the exit's warnings */
@@ -500,11 +501,81 @@ static int doorbell(struct thread *t)
 static long trace_options(void);
 
 /*
+ * Nothing named, nothing registered: sample the program's own accesses
+ * (code sites, whatever backend watched variables would have used).
+ */
+#define SAMPLE_SITES 8
+#define SAMPLE_WATCHES_MAX 4096
+
+static void start_sampling(struct proc *p)
+{
+	struct thread *t = thread_find(p->pid);
+
+	if (!probe_works(PROBE_INT3, NULL, 0)) {
+		rw_note("nothing to watch: no -w given, the program registers no variable, and "
+			"code breakpoints (needed to sample unnamed accesses) do not work here");
+		return;
+	}
+	E.sampling = 1;
+	E.arm = &arm_code;
+	watchset_slotless = 1;
+	if (t)
+		ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)trace_options());
+}
+
+/* The name of the static variable holding addr in the executable, or NULL. */
+static const char *static_var_at(struct proc *p, uint64_t addr, uint64_t *lo, uint64_t *len)
+{
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	size_t n = exe ? sym_var_count(exe) : 0;
+	struct sym_var v;
+
+	for (size_t i = 0; i < n; i++)
+		if (sym_var_at(exe, i, &v) == 0 && v.kind == SYM_STATIC && v.size &&
+		    addr >= v.addr + p->exe_bias && addr < v.addr + p->exe_bias + v.size) {
+			*lo = v.addr + p->exe_bias;
+			*len = v.size;
+			return v.name;
+		}
+	return NULL;
+}
+
+/*
+ * code_sample_watch: the watch that names a sampled access's bytes, made on
+ * demand.  A static variable by its DWARF name; anything else is "heap"
+ * (reports give the address), so repeats on other objects by the same two
+ * instructions are one race.
+ */
+static int sample_watch(struct proc *p, uint64_t ea, unsigned size)
+{
+	struct watch_target wt;
+	const char *name;
+	char err[256];
+
+	for (int i = p->nwatches - 1; i >= 0; i--)
+		if (p->watches[i].active && p->watches[i].t.addr <= ea &&
+		    ea + size <= p->watches[i].t.addr + p->watches[i].t.len)
+			return i;
+	if (p->nwatches >= SAMPLE_WATCHES_MAX)
+		return -1;
+	memset(&wt, 0, sizeof(wt));
+	name = static_var_at(p, ea, &wt.addr, &wt.len);
+	if (name) {
+		snprintf(wt.name, sizeof(wt.name), "%s", name);
+	} else {
+		wt.addr = ea;
+		wt.len = size;
+		snprintf(wt.name, sizeof(wt.name), "heap");
+	}
+	return watchset_add(p, &wt, NULL, err, sizeof(err));
+}
+
+/*
  * The code backend plants its sites at the exec stop.  The thread is still
  * inside execve there (a register change would be undone by the syscall's
  * return), so it is first single-stepped into user mode.
  */
-static int code_setup_at_exec(struct thread *t)
+static int code_setup_at_exec(struct thread *t, int sampling)
 {
 	char err[512];
 	int status;
@@ -516,7 +587,8 @@ static int code_setup_at_exec(struct thread *t)
 	}
 	if (WSTOPSIG(status) != SIGTRAP && !((unsigned)status >> 16))
 		t->pending_sig = WSTOPSIG(status);	/* the program's: delivered below */
-	if (code_setup(t, err, sizeof(err)) < 0) {
+	if ((sampling ? code_setup_sampling(t, SAMPLE_SITES, err, sizeof(err)) :
+			code_setup(t, err, sizeof(err))) < 0) {
 		rw_error("%s", err);
 		return -1;
 	}
@@ -596,14 +668,20 @@ static void on_exec(struct thread *t)
 	} else {
 		watch_registered(p);
 	}
-	if (first && p->pid == E.main_pid && !p->nwatches)
-		rw_note("nothing to watch: no -w given and the program registers no variable "
-			"(name one with -w, or see racewatch vars PROG)");
+	if (first && p->pid == E.main_pid && !p->nwatches && !E.o->nwatch && !E.o->watch_all)
+		start_sampling(p);
+	else if (first && p->pid == E.main_pid && !p->nwatches)
+		rw_note("nothing to watch: no variable resolved (see racewatch vars PROG)");
 	E.auto_backend = 0;
-	if (E.arm == &arm_code && p->nwatches && code_setup_at_exec(t) < 0 && first) {
+	if (E.arm == &arm_code && (p->nwatches || E.sampling) &&
+	    code_setup_at_exec(t, E.sampling) < 0 && first) {
 		E.fatal = 1;
 		return;
 	}
+	if (E.sampling && p->code)
+		rw_note("no -w: sampling the program's own memory accesses (%llu candidate "
+			"instructions, %d armed at a time)", (unsigned long long)counters[CTR_SITES],
+			SAMPLE_SITES);
 	registry_open(p);
 	thread_arm(t);
 	thread_resume(t, t->pending_sig);
@@ -1591,6 +1669,7 @@ static int engine_init(const struct options *o)
 {
 	E.o = o;
 	E.start_ns = now_ns();
+	code_sample_watch = sample_watch;
 	if (o->watch_all && o->nwatch) {
 		rw_error("--watch-all and -w: choose one (--watch-all already watches every variable)");
 		return 2;
@@ -1623,7 +1702,7 @@ static void summary(void)
 {
 	uint64_t never = 0;
 
-	for (int i = 0; i < E.nseen; i++) {
+	for (int i = 0; i < E.nseen && !E.sampling; i++) {
 		char name[200];
 
 		if (E.seen[i].hits)
@@ -1635,9 +1714,14 @@ static void summary(void)
 				E.arm == &arm_code ? " (accesses through pointers are not seen by --backend code)" :
 				" (if the program does touch it, see whether racewatch probe says traps are delivered)");
 	}
-	report_summary.watched = E.nseen;
-	report_summary.backend = E.arm->name;
-	if (E.nseen && !counters[CTR_TRAPS])
+	report_summary.watched = E.sampling ? 0 : E.nseen;
+	report_summary.backend = E.sampling ? "code (sampling)" : E.arm->name;
+	if (E.sampling && !counters[CTR_TRAPS])
+		snprintf(report_summary.notice, sizeof(report_summary.notice),
+			 "sampling: no sampled access was seen");
+	else if (E.sampling)
+		;
+	else if (E.nseen && !counters[CTR_TRAPS])
 		snprintf(report_summary.notice, sizeof(report_summary.notice),
 			 "%d variable(s) watched with backend %s, but no access was seen: nothing "
 			 "could be checked", E.nseen, E.arm->name);
@@ -1646,10 +1730,10 @@ static void summary(void)
 			 "%llu of %d watched variable(s) saw no access", (unsigned long long)never, E.nseen);
 	rw_note("summary: %d race%s (%llu suppressed), %d watched, %llu traps, %llu windows, "
 		"%llu threads, %.2f s; backend %s", report_count(), report_count() == 1 ? "" : "s",
-		(unsigned long long)counters[CTR_SUPPRESSED], E.nseen,
+		(unsigned long long)counters[CTR_SUPPRESSED], report_summary.watched,
 		(unsigned long long)counters[CTR_TRAPS], (unsigned long long)counters[CTR_WINDOWS],
 		(unsigned long long)counters[CTR_THREADS_SEEN], (double)(now_ns() - E.start_ns) / 1e9,
-		E.arm->name);
+		report_summary.backend);
 }
 
 static int finish(void)
@@ -1784,7 +1868,8 @@ static int attach_code_setup(struct proc *p)
 	t->flags |= TF_STOPPED;
 	if (!((unsigned)status >> 16) && WSTOPSIG(status) != SIGTRAP)
 		t->pending_sig = WSTOPSIG(status);	/* the program's own, kept */
-	if (code_setup(t, err, sizeof(err)) < 0) {
+	if ((E.sampling ? code_setup_sampling(t, SAMPLE_SITES, err, sizeof(err)) :
+			  code_setup(t, err, sizeof(err))) < 0) {
 		rw_error("attach: %s", err);
 		return -1;
 	}
@@ -1865,9 +1950,11 @@ int engine_attach(const struct options *o)
 		warn_no_dwarf(p);
 	} else {
 		watch_registered(p);
+		if (!p->nwatches && !o->watch_all)
+			start_sampling(p);
 	}
 	E.auto_backend = 0;
-	if (E.arm == &arm_code && p->nwatches && attach_code_setup(p) < 0) {
+	if (E.arm == &arm_code && (p->nwatches || E.sampling) && attach_code_setup(p) < 0) {
 		detach_all();
 		return 2;
 	}

@@ -20,6 +20,8 @@ static const char usage_text[] =
 "      --strict         the strict (RCU) rule set\n"
 "      --delay USEC     maximum stall per sampled access (default 200, min 50)\n"
 "      --sample N       stall on about 1 in N watched accesses (default 1)\n"
+"      --sample-rate N  without -w: sampled accesses per second (default: what\n"
+"                       --overhead allows)\n"
 "      --overhead PCT   slowdown budget: hot watchpoints are switched off between\n"
 "                       traps to stay under it (default 5; 0 = trap every hit)\n"
 "      --backend KIND   how accesses are seen: auto (default: the first of perf,\n"
@@ -46,7 +48,7 @@ static const char usage_text[] =
 enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
 	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI, OPT_COVERAGE, OPT_OVERHEAD,
-	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT, OPT_WATCH_ALL,
+	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT, OPT_WATCH_ALL, OPT_SAMPLE_RATE,
 };
 
 static const struct option longopts[] = {
@@ -55,6 +57,7 @@ static const struct option longopts[] = {
 	{ "watch-all",   no_argument,       NULL, OPT_WATCH_ALL },
 	{ "delay",       required_argument, NULL, OPT_DELAY },
 	{ "sample",      required_argument, NULL, OPT_SAMPLE },
+	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
 	{ "backend",     required_argument, NULL, OPT_BACKEND },
 	{ "exitcode",    required_argument, NULL, OPT_EXITCODE },
 	{ "follow-fork", no_argument,       NULL, OPT_FOLLOW_FORK },
@@ -145,6 +148,11 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			if (number("--delay", optarg, DELAY_MIN_US, DELAY_MAX_US, &v))
 				return -1;
 			o->delay_us = (unsigned)v;
+			break;
+		case OPT_SAMPLE_RATE:
+			if (number("--sample-rate", optarg, 1, 1000000, &v))
+				return -1;
+			o->sample_rate = (unsigned)v;
 			break;
 		case OPT_SAMPLE:
 			if (number("--sample", optarg, 1, 1000000000, &v))

@@ -1,0 +1,74 @@
+/*
+ * heap_list — a race reached only through a linked list: main builds a list
+ * of nodes on the heap; two threads walk it and bump each node's hit count
+ * with a plain increment, no lock.
+ *
+ * Expected: racewatch with no -w reports a data-race in visit / visit on
+ * "heap"; heap_list_locked (HEAP_LOCKED: the walk holds the list's mutex)
+ * is never reported.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct node {
+	struct node *next;
+	long key;
+	long hits;
+};
+
+static struct node *head;
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+
+__attribute__((noinline)) static void visit(struct node *n)
+{
+	n->hits++;
+	for (volatile int i = 0; i < 100; i++)
+		;
+}
+
+static void *walker(void *arg)
+{
+	(void)arg;
+	for (int round = 0; round < 400; round++) {
+#ifdef HEAP_LOCKED
+		pthread_mutex_lock(&list_lock);
+#endif
+		for (struct node *n = head; n; n = n->next)
+			visit(n);
+#ifdef HEAP_LOCKED
+		pthread_mutex_unlock(&list_lock);
+#endif
+	}
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t1, t2;
+	long total = 0;
+
+	for (int i = 0; i < 64; i++) {
+		struct node *n = calloc(1, sizeof(*n));
+
+		if (!n)
+			return 1;
+		n->key = i;
+		n->next = head;
+		head = n;
+	}
+	pthread_create(&t1, NULL, walker, NULL);
+	pthread_create(&t2, NULL, walker, NULL);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	while (head) {
+		struct node *n = head;
+
+		total += n->hits > 0;
+		head = n->next;
+		free(n);
+	}
+	printf("heap_list: done, %ld nodes visited\n", total);
+	(void)list_lock;
+	return 0;
+}
