@@ -1901,6 +1901,12 @@ static void attach_note(struct proc *p)
 		if (n >= sizeof(list))
 			n = sizeof(list) - 1;
 	}
+	if (E.sampling) {
+		rw_note("attached to %d (%d thread%s), no -w: sampling the program's own memory "
+			"accesses (%llu candidate instructions, %d armed at a time)", p->pid, p->nthreads,
+			p->nthreads == 1 ? "" : "s", (unsigned long long)counters[CTR_SITES], SAMPLE_SITES);
+		return;
+	}
 	rw_note("attached to %d (%d thread%s), %s%s; backend %s", p->pid, p->nthreads,
 		p->nthreads == 1 ? "" : "s", p->nwatches ? "watching " : "watching nothing",
 		list, E.arm->name);

@@ -17,6 +17,8 @@ struct account {
 	long ops;
 };
 
+static long iterations = 20000;	/* argv[1] overrides (attach tests run longer) */
+
 static void spin(int n)
 {
 	for (volatile int i = 0; i < n; i++)
@@ -49,7 +51,7 @@ __attribute__((noinline)) static void withdraw(struct account *a, long amount)
 
 static void *saver(void *arg)
 {
-	for (int i = 0; i < 20000; i++) {
+	for (long i = 0; i < iterations; i++) {
 		deposit(arg, 3);
 		spin(200);
 	}
@@ -58,26 +60,28 @@ static void *saver(void *arg)
 
 static void *spender(void *arg)
 {
-	for (int i = 0; i < 20000; i++) {
+	for (long i = 0; i < iterations; i++) {
 		withdraw(arg, 1);
 		spin(200);
 	}
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct account *a = calloc(1, sizeof(*a));
 	pthread_t t1, t2;
 
 	if (!a)
 		return 1;
+	if (argc > 1)
+		iterations = atol(argv[1]);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_create(&t1, NULL, saver, a);
 	pthread_create(&t2, NULL, spender, a);
 	pthread_join(t1, NULL);
 	pthread_join(t2, NULL);
-	printf("heap_struct: done, %ld operations\n", a->ops > 0 ? 40000L : 0L);
+	printf("heap_struct: done, %ld operations\n", a->ops > 0 ? 2 * iterations : 0L);
 	free(a);
 	return 0;
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# sampling.sh — racewatch with no -w samples the program's own accesses
+# (DataCollider, issue 13).  For each heap sample, at -O1 and -O2:
+#
+#   heap_struct / heap_list     a data-race is reported without naming
+#                               anything, within a deadline (retried runs);
+#                               the program's stdout is as without the tracer.
+#   *_locked twins              never reported in TWIN_RUNS runs.
+#   -w given                    no sampling: the note is absent.
+#   attach without -w           samples too, and the target runs on to its
+#                               native end after the detach.
+#
+# Needs code breakpoints (int3): skipped, one line, where probe says no.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+probe_machine
+
+RACE_SECS=${RACE_SECS:-30}
+TWIN_RUNS=${TWIN_RUNS:-3}
+
+if ! printf '%s' "$PROBE_OUT" | grep -q '^int3: yes'; then
+	skip "sampling" "code breakpoints do not work here (racewatch probe: $(printf '%s' "$PROBE_OUT" | grep '^int3:'))"
+	exit 0
+fi
+
+# reported SAMPLE HEADER_RE: one run reports a race whose header matches.
+reported() {
+	local s=$1 re=$2
+	trace "$TMP/r" run -- "$SAMPLES/heap/$s"
+	[ "$RC" = 66 ] && grep -Eq "$re" "$TMP/r.err"
+}
+
+for opt in O1 O2; do
+	for pair in "heap_struct:BUG: racewatch: data-race in (deposit|withdraw)" \
+		    "heap_list:BUG: racewatch: data-race in visit"; do
+		s=${pair%%:*} re=${pair#*:}
+		name="sampling/$s-$opt"
+		native "$TMP/n" "$SAMPLES/heap/$s-$opt"
+		start=$SECONDS
+		if retry_until "$RACE_SECS" reported "$s-$opt" "$re"; then
+			if ! cmp -s "$TMP/n.out" "$TMP/r.out"; then
+				fail "$name" "stdout differs from the native run"
+			elif ! grep -q '(heap)' "$TMP/r.err"; then
+				fail "$name" "the report does not name the bytes as heap: $(grep -m1 ' to 0x' "$TMP/r.err")"
+			else
+				pass "$name (reported after $((SECONDS - start)) s)"
+			fi
+		else
+			fail "$name" "no report in $RACE_SECS s; last: $(why_rc "$RC"); $(tail_of "$TMP/r.err")"
+		fi
+		twin=${s}_locked-$opt
+		bad=""
+		for i in $(seq "$TWIN_RUNS"); do
+			trace "$TMP/t" run -- "$SAMPLES/heap/$twin"
+			if [ "$RC" != 0 ] || grep -q 'BUG: racewatch' "$TMP/t.err"; then
+				bad="run $i: $(why_rc "$RC"); $(grep -m1 'BUG' "$TMP/t.err")"
+				break
+			fi
+			if ! grep -q 'windows' "$TMP/t.err" || grep -q ' 0 traps' "$TMP/t.err"; then
+				bad="run $i sampled nothing: $(grep summary "$TMP/t.err")"
+				break
+			fi
+		done
+		if [ -z "$bad" ]; then pass "sampling/$twin-silent"; else fail "sampling/$twin-silent" "$bad"; fi
+	done
+done
+
+# With -w, nothing is sampled.
+trace "$TMP/w" run -w foo -- "$SAMPLES/basic/race_rw-O2"
+if grep -q 'sampling the program' "$TMP/w.err"; then
+	fail "sampling/not-with-w" "sampled although -w was given"
+else
+	pass "sampling/not-with-w"
+fi
+
+# attach without -w: samples, reports, detaches; the target ends natively.
+"$SAMPLES/heap/heap_struct-O2" 200000 >"$TMP/a.out" 2>&1 &
+tpid=$!
+( rw attach "$tpid" >"$TMP/att.out" 2>"$TMP/att.err" ) &
+rpid=$!
+end=$((SECONDS + RACE_SECS))
+while [ $SECONDS -lt $end ] && ! grep -q 'BUG: racewatch' "$TMP/att.err" 2>/dev/null && kill -0 "$tpid" 2>/dev/null; do
+	sleep 0.1
+done
+pkill -INT -P "$rpid" racewatch 2>/dev/null || kill -INT "$rpid" 2>/dev/null
+wait "$rpid" 2>/dev/null
+wait "$tpid"; trc=$?
+if ! grep -q 'sampling the program' "$TMP/att.err"; then
+	fail "sampling/attach" "no sampling note: $(tail_of "$TMP/att.err")"
+elif [ "$trc" != 0 ] || ! grep -q 'heap_struct: done' "$TMP/a.out"; then
+	fail "sampling/attach" "the target did not end natively: status $trc, $(tail_of "$TMP/a.out")"
+else
+	pass "sampling/attach"
+fi
