@@ -1,4 +1,4 @@
-#include "engine.h"
+#include "engine_int.h"
 #include "addrspace.h"
 #include "arm.h"
 #include "counters.h"
@@ -32,473 +32,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HASH_SIZE 1024
-
 /*
- * The program's registry, as include/racewatch.h lays it out (x86-64:
- * unsigned long and pointers are 8 bytes).  Mirrored rather than included so
- * the tracer never depends on the target's header being the same build.
+ * engine — the tracer's event loop and the events it dispatches: one loop,
+ * readable in one screen (engine_loop); each event handler says how the
+ * thread is resumed.  Threads and processes live in tracee.c, attach and
+ * detach in attach.c, run-time registrations in registry.c.
  */
-#define REGISTRY_MAGIC		0x5241434557415443ul
-#define REGISTRY_QUEUE		64
-#define REGISTRY_DOORBELL	SIGURG
-#define REGISTRY_OP_WATCH	1
-#define REGISTRY_OP_UNWATCH	2
-
-struct registry_request {
-	uint64_t op, addr, len, name;
-};
-
-struct registry {
-	uint64_t magic, active, lock, head, tail;
-	struct registry_request req[REGISTRY_QUEUE];
-};
-
-static struct {
-	const struct options *o;
-	const struct arm_backend *arm;
-	struct proc *procs;
-	struct thread *hash[HASH_SIZE];
-	int nthreads;		/* every traced thread of every process */
-	pid_t main_pid;		/* the program we launched */
-	int main_status;	/* its wait status, once it is gone */
-	int main_done;
-	int fatal;		/* set by a fatal error inside the loop */
-	int attached;		/* attach, not run: detach at the end, never kill */
-	int stop_requested;	/* attach: a signal told us to detach */
-	const struct frontend *fe;	/* the TUI, or NULL */
-	struct addrspace *cov_as;	/* kept to name coverage sites at exit */
-	int paused;		/* engine_pause(1): every slot disarmed */
-	int quit_asked;		/* engine_quit() calls so far */
-	unsigned saved_mask;	/* the slots in use when pausing */
-	uint64_t tick_ns;	/* when the front end was last ticked */
-	uint64_t rate_ns, rate_traps, rate_windows;	/* for traps/s and the estimate */
-	double traps_per_s, overhead_pct;
-	int sigfd;
-	int duty_fd;		/* the duty cycle's timer, -1 when off */
-	int auto_backend;	/* --backend auto: may still move to code at the first exec */
-	int sampling;		/* no -w: sampling the program's own accesses */
-	uint64_t start_ns;	/* for the summary's duration */
-	struct seen_watch { char name[160]; uint64_t hits; } *seen;	/* every watch the main */
-	int nseen;		/* program had, with its accesses, for the exit's warnings */
-	sigset_t orig_mask;
-} E;
-
-/* ---- threads and processes -------------------------------------------- */
-
-struct thread *thread_find(pid_t tid)
-{
-	for (struct thread *t = E.hash[(unsigned)tid % HASH_SIZE]; t; t = t->hnext)
-		if (t->tid == tid)
-			return t;
-	return NULL;
-}
-
-static struct thread *thread_new(struct proc *p, pid_t tid)
-{
-	struct thread *t = xcalloc(1, sizeof(*t));
-	unsigned h = (unsigned)tid % HASH_SIZE;
-
-	t->tid = tid;
-	t->proc = p;
-	for (int i = 0; i < HWBP_SLOTS; i++)
-		t->perf_fd[i] = -1;
-	t->code_site = -1;
-	t->hnext = E.hash[h];
-	E.hash[h] = t;
-	p->nthreads++;
-	E.nthreads++;
-	ctr_inc(CTR_THREADS_SEEN);
-	counters[CTR_THREADS_LIVE] = (uint64_t)E.nthreads;
-	return t;
-}
-
-/* t is gone (exited, killed, or replaced by exec): forget it. */
-static void release_held(struct proc *p);
-
-static void thread_gone(struct thread *t)
-{
-	struct proc *p = t->proc;
-
-	sampler_close(t, 0);
-	duty_forget(t);
-	for (struct scope **pp = &p->scopes; *pp;) {
-		struct scope *sc = *pp;
-
-		if (sc->tid == t->tid) {
-			*pp = sc->next;
-			free(sc);
-		} else {
-			pp = &sc->next;
-		}
-	}
-	E.arm->forget(t);
-	for (struct thread **pp = &E.hash[(unsigned)t->tid % HASH_SIZE]; *pp; pp = &(*pp)->hnext) {
-		if (*pp == t) {
-			*pp = t->hnext;
-			break;
-		}
-	}
-	p->nthreads--;
-	E.nthreads--;
-	counters[CTR_THREADS_LIVE] = (uint64_t)E.nthreads;
-	/* An interrupted thread that died instead of stopping owes no re-arm. */
-	if (t->flags & TF_REARM) {
-		p->rearm_pending--;
-		t->flags &= ~TF_HELD;
-		free(t);
-		release_held(p);
-		return;
-	}
-	free(t);
-}
-
-void thread_resume(struct thread *t, int sig)
-{
-	if (!(t->flags & TF_STOPPED))
-		return;
-	t->flags &= ~TF_STOPPED;
-	if (ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
-		rw_debug("PTRACE_CONT %d: %s", t->tid, strerror(errno));
-}
-
-int proc_read(struct proc *p, uint64_t addr, void *buf, size_t len)
-{
-	if (p->memfd < 0 || addr > (uint64_t)LLONG_MAX)
-		return -1;
-	return pread(p->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1;
-}
-
-int proc_write(struct proc *p, uint64_t addr, const void *buf, size_t len)
-{
-	if (p->memfd < 0 || addr > (uint64_t)LLONG_MAX)
-		return -1;
-	return pwrite(p->memfd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1;
-}
-
-static struct proc *proc_new(pid_t pid)
-{
-	struct proc *p = xcalloc(1, sizeof(*p));
-
-	p->pid = pid;
-	p->memfd = -1;
-	for (int i = 0; i < HWBP_SLOTS; i++)
-		p->slot_watch[i] = -1;
-	p->next = E.procs;
-	E.procs = p;
-	return p;
-}
-
-static struct proc *proc_find(pid_t pid)
-{
-	for (struct proc *p = E.procs; p; p = p->next)
-		if (p->pid == pid)
-			return p;
-	return NULL;
-}
-
-/* Drop the symbols and memory handle of p (exec replaced them, or p ended). */
-static void proc_unload(struct proc *p)
-{
-	while (p->scopes) {
-		struct scope *sc = p->scopes;
-
-		p->scopes = sc->next;
-		free(sc);
-	}
-	marks_free(p->marks);
-	p->marks = NULL;
-	p->registry = 0;
-	if (p->memfd >= 0)
-		close(p->memfd);
-	p->memfd = -1;
-	if (p->as && E.o && E.o->coverage && p->pid == E.main_pid) {
-		/* Coverage names its sites at exit, after the program is gone. */
-		if (E.cov_as)
-			as_close(E.cov_as);
-		E.cov_as = p->as;
-	} else if (p->as) {
-		as_close(p->as);
-	}
-	p->as = NULL;
-}
-
-/* Keep the main program's watches and their hit counts for the exit. */
-static void remember_watches(struct proc *p)
-{
-	if (p->pid != E.main_pid)
-		return;
-	for (int i = 0; i < p->nwatches; i++) {
-		int j;
-
-		for (j = 0; j < E.nseen; j++)
-			if (!strcmp(E.seen[j].name, p->watches[i].t.name))
-				break;
-		if (j == E.nseen) {
-			E.seen = xrealloc(E.seen, sizeof(*E.seen) * (size_t)(E.nseen + 1));
-			snprintf(E.seen[j].name, sizeof(E.seen[j].name), "%s", p->watches[i].t.name);
-			E.seen[j].hits = 0;
-			E.nseen++;
-		}
-		E.seen[j].hits += p->watches[i].hits;
-	}
-}
-
-static void proc_free(struct proc *p)
-{
-	for (struct proc **pp = &E.procs; *pp; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
-	}
-	remember_watches(p);
-	proc_unload(p);
-	code_free(p);
-	free(p->watches);
-	free(p);
-}
-
-/*
- * Open what we need of p's current image: its memory (read-write when the
- * registry must be written, else read-only), its address space and the
- * executable's load bias and marks.  Returns 0, or -1 with the reason in
- * err when the executable cannot be indexed (memory may still be open).
- */
-static int proc_load(struct proc *p, char *err, size_t errlen)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
-	p->memfd = open(path, O_RDWR | O_CLOEXEC);
-	if (p->memfd < 0)
-		p->memfd = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
-	p->as = as_open(p->pid, path, err, errlen);
-	if (!p->as)
-		return -1;
-	as_exe(p->as, &p->exe_bias);
-	p->marks = marks_load(path);
-	return 0;
-}
-
-/* Arm t with its process's current layout if it does not carry it yet. */
-static void thread_arm(struct thread *t)
-{
-	char err[512];
-	int rc;
-
-	if (!t->proc->exec_seen || ((t->flags & TF_ARMED) && t->armed_gen == t->proc->gen))
-		return;
-	duty_forget(t);		/* new events start switched on */
-	rc = E.arm->arm(t, err, sizeof(err));
-	if (rc == -2)
-		return;		/* exited meanwhile: its exit event follows */
-	if (rc < 0) {
-		rw_error("%s", err);
-		/* The first thread of a run is fatal: nothing would be watched. */
-		if (E.nthreads == 1)
-			E.fatal = 1;
-	}
-}
-
-/*
- * A program without DWARF still works: -w NAME falls back to the ELF symbol
- * table and frames to symbol+offset; say so once, when it matters.
- */
-static void warn_no_dwarf(struct proc *p)
-{
-	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
-	char link[64], path[512], shown[512];
-	ssize_t n;
-
-	if (!exe || sym_has_dwarf(exe) || !E.o->nwatch)
-		return;
-	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
-	n = readlink(link, path, sizeof(path) - 1);
-	path[n > 0 ? n : 0] = '\0';
-	rw_escape(shown, sizeof(shown), n > 0 ? path : sym_path(exe));
-	rw_warn("%s has no DWARF debug info: variables come from the ELF symbol table "
-		"and reports show no source lines (build with -g)", shown);
-}
-
-/*
- * --watch-all: every variable `racewatch vars` lists, as one watch each.
- * Returns how many were added.
- */
-static int watch_all(struct proc *p)
-{
-	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
-	struct sym_var *v = NULL;
-	char err[512];
-	size_t n = 0;
-	int added = 0;
-
-	if (!exe || sites_watchable(exe, &v, &n, err, sizeof(err)) < 0) {
-		rw_warn("--watch-all: %s", exe ? err : "the executable could not be read");
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct watch_target wt;
-
-		memset(&wt, 0, sizeof(wt));
-		wt.addr = v[i].addr + p->exe_bias;
-		wt.len = v[i].size;
-		wt.marked = v[i].type && sym_type_is_marked(v[i].type);
-		snprintf(wt.name, sizeof(wt.name), "%s", v[i].name);
-		if (watchset_add(p, &wt, v[i].name, err, sizeof(err)) >= 0)
-			added++;
-	}
-	free(v);
-	return added;
-}
+struct engine E;
 
 /* ---- what the program registered (include/racewatch.h) ------------------ */
 
-/* Without -w: watch every RACEWATCH_WATCH(var) of the executable. */
-static void watch_registered(struct proc *p)
-{
-	char err[512];
-
-	if (!p->marks || !p->as)
-		return;
-	for (int i = 0; i < p->marks->nnames; i++) {
-		const char *name = p->marks->names[i];
-		struct watch_target wt;
-		struct wexpr e;
-
-		if (wexpr_parse(name, &e, err, sizeof(err)) < 0 ||
-		    wexpr_resolve(&e, p->as, &wt, err, sizeof(err)) < 0 ||
-		    watchset_add(p, &wt, name, err, sizeof(err)) < 0)
-			rw_warn("RACEWATCH_WATCH(%s): %s; not watching it", name, err);
-	}
-}
-
-/*
- * Find racewatch_registry in the executable and tell the program we are
- * here (active = our pid), so racewatch_watch() starts ringing the doorbell.
- */
-static void registry_open(struct proc *p)
-{
-	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
-	unsigned long magic = 0, me = (unsigned long)getpid();
-	struct sym_var v;
-
-	if (!exe || sym_find_var(exe, NULL, "racewatch_registry", &v) < 0 || v.kind != SYM_STATIC)
-		return;
-	if (proc_read(p, v.addr + p->exe_bias, &magic, sizeof(magic)) < 0 ||
-	    magic != REGISTRY_MAGIC)
-		return;
-	if (proc_write(p, v.addr + p->exe_bias + offsetof(struct registry, active), &me, sizeof(me)) < 0) {
-		rw_warn("cannot enable run-time registration in %d: %s", p->pid, strerror(errno));
-		return;
-	}
-	p->registry = v.addr + p->exe_bias;
-	rw_debug("registry of %d at 0x%llx", p->pid, (unsigned long long)p->registry);
-}
-
-/* Tell the program we are gone (detach): racewatch_watch() goes quiet. */
-static void registry_close(struct proc *p)
-{
-	unsigned long zero = 0;
-
-	if (p->registry)
-		proc_write(p, p->registry + offsetof(struct registry, active), &zero, sizeof(zero));
-	p->registry = 0;
-}
-
-/* Resume every thread held at a doorbell once no re-arm is outstanding. */
-static void release_held(struct proc *p)
-{
-	if (p->rearm_pending > 0)
-		return;
-	for (int h = 0; h < HASH_SIZE; h++)
-		for (struct thread *o = E.hash[h]; o; o = o->hnext)
-			if (o->proc == p && (o->flags & TF_HELD)) {
-				o->flags &= ~TF_HELD;
-				thread_resume(o, 0);
-			}
-}
-
-/*
- * The layout of p changed: give it to every thread.  Stopped threads and,
- * with perf, running ones take it at once; with ptrace a running thread is
- * interrupted and takes it at its next stop (dispatch arms every stop).
- */
-static void rearm_all(struct proc *p)
-{
-	for (int h = 0; h < HASH_SIZE; h++)
-		for (struct thread *o = E.hash[h]; o; o = o->hnext) {
-			if (o->proc != p)
-				continue;
-			if ((o->flags & (TF_STOPPED | TF_WINDOW)) || E.arm == &arm_perf) {
-				thread_arm(o);
-			} else if (!(o->flags & TF_REARM) &&
-				   ptrace(PTRACE_INTERRUPT, o->tid, NULL, NULL) == 0) {
-				o->flags |= TF_REARM;
-				p->rearm_pending++;
-			}
-		}
-}
-
-/*
- * t stopped on RACEWATCH_DOORBELL.  If requests are queued, take them all,
- * re-arm, and hold t until every thread carries the new layout, so nothing
- * after racewatch_watch() returns is missed.  Returns 0 if nothing was
- * queued: then the signal is the program's own.
- */
-static int doorbell(struct thread *t)
-{
-	struct proc *p = t->proc;
-	unsigned long head, tail;
-	char err[512];
-
-	if (proc_read(p, p->registry + offsetof(struct registry, head), &head, sizeof(head)) < 0 ||
-	    proc_read(p, p->registry + offsetof(struct registry, tail), &tail, sizeof(tail)) < 0 ||
-	    head == tail)
-		return 0;
-	for (; tail != head; tail++) {
-		struct registry_request rq;
-		struct watch_target wt;
-		char name[128] = "";
-
-		if (proc_read(p, p->registry + offsetof(struct registry, req) +
-			      (tail % REGISTRY_QUEUE) * sizeof(rq), &rq, sizeof(rq)) < 0)
-			break;
-		if (rq.op == REGISTRY_OP_UNWATCH) {
-			watchset_remove(p, rq.addr);
-			continue;
-		}
-		if (rq.op != REGISTRY_OP_WATCH || rq.len == 0 || rq.len > 4096)
-			continue;
-		/* The name is the program's: read it bounded, show it escaped. */
-		if (rq.name) {
-			for (size_t i = 0; i < sizeof(name) - 1; i++)
-				if (proc_read(p, rq.name + i, &name[i], 1) < 0 || !name[i])
-					break;
-			name[sizeof(name) - 1] = '\0';
-		}
-		memset(&wt, 0, sizeof(wt));
-		wt.addr = rq.addr;
-		wt.len = rq.len;
-		if (name[0])
-			rw_escape(wt.name, sizeof(wt.name), name);
-		else
-			snprintf(wt.name, sizeof(wt.name), "0x%llx:%llu", (unsigned long long)rq.addr,
-				 (unsigned long long)rq.len);
-		if (watchset_add(p, &wt, NULL, err, sizeof(err)) < 0)
-			rw_warn("racewatch_watch(%s): %s; not watching it", wt.name, err);
-	}
-	proc_write(p, p->registry + offsetof(struct registry, tail), &tail, sizeof(tail));
-	rearm_all(p);
-	t->flags |= TF_HELD;
-	release_held(p);
-	return 1;
-}
-
 /* ---- events ------------------------------------------------------------- */
 
-static long trace_options(void);
+long engine_trace_options(void);
 
 /*
  * Nothing named, nothing registered: sample the program's own accesses
@@ -506,69 +52,6 @@ static long trace_options(void);
  */
 #define SAMPLE_SITES 8
 #define SAMPLE_WATCHES_MAX 4096
-
-static void start_sampling(struct proc *p)
-{
-	struct thread *t = thread_find(p->pid);
-
-	if (!probe_works(PROBE_INT3, NULL, 0)) {
-		rw_note("nothing to watch: no -w given, the program registers no variable, and "
-			"code breakpoints (needed to sample unnamed accesses) do not work here");
-		return;
-	}
-	E.sampling = 1;
-	E.arm = &arm_code;
-	watchset_slotless = 1;
-	if (t)
-		ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)trace_options());
-}
-
-/* The name of the static variable holding addr in the executable, or NULL. */
-static const char *static_var_at(struct proc *p, uint64_t addr, uint64_t *lo, uint64_t *len)
-{
-	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
-	size_t n = exe ? sym_var_count(exe) : 0;
-	struct sym_var v;
-
-	for (size_t i = 0; i < n; i++)
-		if (sym_var_at(exe, i, &v) == 0 && v.kind == SYM_STATIC && v.size &&
-		    addr >= v.addr + p->exe_bias && addr < v.addr + p->exe_bias + v.size) {
-			*lo = v.addr + p->exe_bias;
-			*len = v.size;
-			return v.name;
-		}
-	return NULL;
-}
-
-/*
- * code_sample_watch: the watch that names a sampled access's bytes, made on
- * demand.  A static variable by its DWARF name; anything else is "heap"
- * (reports give the address), so repeats on other objects by the same two
- * instructions are one race.
- */
-static int sample_watch(struct proc *p, uint64_t ea, unsigned size)
-{
-	struct watch_target wt;
-	const char *name;
-	char err[256];
-
-	for (int i = p->nwatches - 1; i >= 0; i--)
-		if (p->watches[i].active && p->watches[i].t.addr <= ea &&
-		    ea + size <= p->watches[i].t.addr + p->watches[i].t.len)
-			return i;
-	if (p->nwatches >= SAMPLE_WATCHES_MAX)
-		return -1;
-	memset(&wt, 0, sizeof(wt));
-	name = static_var_at(p, ea, &wt.addr, &wt.len);
-	if (name) {
-		snprintf(wt.name, sizeof(wt.name), "%s", name);
-	} else {
-		wt.addr = ea;
-		wt.len = size;
-		snprintf(wt.name, sizeof(wt.name), "heap");
-	}
-	return watchset_add(p, &wt, NULL, err, sizeof(err));
-}
 
 /*
  * The code backend plants its sites at the exec stop.  The thread is still
@@ -633,7 +116,7 @@ static void on_exec(struct thread *t)
 		rw_debug("no symbols after exec: %s", err);
 	}
 	p->exec_seen = 1;
-	remember_watches(p);
+	proc_remember_watches(p);
 	watchset_clear(p);
 	if (E.o->nwatch) {
 		int rc = watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err));
@@ -643,7 +126,7 @@ static void on_exec(struct thread *t)
 		    strstr(err, "hardware watchpoint") && probe_works(PROBE_INT3, NULL, 0)) {
 			E.arm = &arm_code;
 			watchset_slotless = 1;
-			ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)trace_options());
+			ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());
 			rc = watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err));
 			if (rc == 0)
 				rw_note("backend code: the watch set needs more than the %d debug-register "
@@ -660,16 +143,16 @@ static void on_exec(struct thread *t)
 			else
 				rw_debug("process %d after exec: %s", p->pid, err);
 		} else if (first) {
-			warn_no_dwarf(p);
+			engine_warn_no_dwarf(p);
 		}
 	} else if (E.o->watch_all) {
-		if (watch_all(p) && first && p->pid == E.main_pid)
+		if (engine_watch_all(p) && first && p->pid == E.main_pid)
 			rw_note("--watch-all: watching %d variables", p->nwatches);
 	} else {
-		watch_registered(p);
+		registry_watch_registered(p);
 	}
 	if (first && p->pid == E.main_pid && !p->nwatches && !E.o->nwatch && !E.o->watch_all)
-		start_sampling(p);
+		engine_start_sampling(p);
 	else if (first && p->pid == E.main_pid && !p->nwatches)
 		rw_note("nothing to watch: no variable resolved (see racewatch vars PROG)");
 	E.auto_backend = 0;
@@ -890,7 +373,7 @@ static void on_signal(struct thread *t, int sig)
 			return;
 		}
 	}
-	if (sig == REGISTRY_DOORBELL && t->proc->registry && doorbell(t))
+	if (sig == REGISTRY_DOORBELL && t->proc->registry && registry_doorbell(t))
 		return;		/* ours: swallowed; t resumes once all threads are re-armed */
 	ctr_inc(sig == SIGTRAP ? CTR_FOREIGN_SIGTRAPS : CTR_SIGNALS_PASSED);
 	thread_resume(t, sig);	/* exactly what the program would have got */
@@ -910,87 +393,9 @@ static void on_event_stop(struct thread *t, int sig)
 	thread_resume(t, 0);
 }
 
-/* A "Name:\tvalue" line of /proc/TID/status, as a number (base 10 or 16). */
-static long long status_field(pid_t tid, const char *name, int base)
-{
-	char path[64], line[256];
-	size_t n = strlen(name);
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, n) && line[n] == ':') {
-			v = strtoll(line + n + 1, NULL, base);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-/*
- * --follow-fork: child is a copy of parent, so it inherits the same symbols
- * and the same watch layout at the same addresses (and the registry's
- * `active`, copied with the memory).  Its threads are armed at their first
- * stop like any new thread.
- */
-static struct proc *proc_fork(struct proc *parent, pid_t child)
-{
-	struct proc *p = proc_new(child);
-	char err[512];
-
-	if (proc_load(p, err, sizeof(err)) < 0)
-		rw_debug("forked process %d: %s", child, err);
-	p->exec_seen = parent->exec_seen;
-	p->registry = parent->registry;
-	if (parent->nwatches) {
-		p->watches = xcalloc((size_t)parent->nwatches, sizeof(*p->watches));
-		memcpy(p->watches, parent->watches, sizeof(*p->watches) * (size_t)parent->nwatches);
-	}
-	p->nwatches = parent->nwatches;
-	memcpy(p->slots, parent->slots, sizeof(p->slots));
-	memcpy(p->slot_watch, parent->slot_watch, sizeof(p->slot_watch));
-	p->slot_mask = parent->slot_mask;
-	p->gen = 1;
-	p->code = code_clone(parent->code);
-	return p;
-}
-
-/* A thread we do not know stopped: a new thread whose first stop won the race
- * with its creator's clone event, or (with --follow-fork) a new process. */
-static struct thread *adopt(pid_t tid)
-{
-	pid_t tgid = (pid_t)status_field(tid, "Tgid", 10);
-	struct proc *p = proc_find(tgid);
-
-	if (!p && E.o->follow_fork && tgid == tid) {
-		struct proc *parent = proc_find((pid_t)status_field(tid, "PPid", 10));
-
-		if (parent)
-			p = proc_fork(parent, tid);
-	}
-	if (!p && tgid == tid) {
-		/* A child we do not follow: it must not meet our int3 bytes. */
-		struct proc *parent = proc_find((pid_t)status_field(tid, "PPid", 10));
-
-		if (parent && parent->code)
-			code_clean_child(parent, tid);
-	}
-	if (!p) {
-		rw_debug("stop of unknown thread %d (tgid %d): detaching", tid, tgid);
-		ptrace(PTRACE_DETACH, tid, NULL, NULL);
-		return NULL;
-	}
-	return thread_new(p, tid);
-}
-
 /*
  * A clone/fork/vfork event.  The child gets its record from its own first
- * stop (adopt()), not from here: that stop may come before this event, and
+ * stop (thread_adopt()), not from here: that stop may come before this event, and
  * the child may even have run, exited and been reaped by now -- a record
  * made here would then wait forever for a thread that is gone.
  */
@@ -1000,7 +405,7 @@ static void on_clone(struct thread *t, int event)
 	thread_resume(t, 0);
 }
 
-static void on_exit_status(pid_t tid, int status)
+void on_exit_status(pid_t tid, int status)
 {
 	struct thread *t = thread_find(tid);
 	struct proc *p = t ? t->proc : NULL;
@@ -1028,14 +433,14 @@ static void dispatch(pid_t tid, int status)
 	if (!WIFSTOPPED(status))
 		return;
 	t = thread_find(tid);
-	if (!t && !(t = adopt(tid)))
+	if (!t && !(t = thread_adopt(tid)))
 		return;
 	t->flags |= TF_STOPPED;
 	thread_arm(t);	/* every stop of a thread that lacks the layout arms it */
 	if (t->flags & TF_REARM) {
 		t->flags &= ~TF_REARM;
 		t->proc->rearm_pending--;
-		release_held(t->proc);
+		registry_release_held(t->proc);
 	}
 
 	sig = WSTOPSIG(status);
@@ -1091,7 +496,7 @@ static void on_tracer_signal(const struct signalfd_siginfo *si)
 /* ---- launch ------------------------------------------------------------- */
 
 /* What we ask ptrace to report: threads and exec always, forks on request. */
-static long trace_options(void)
+long engine_trace_options(void)
 {
 	long o = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
 
@@ -1183,7 +588,7 @@ static pid_t launch(const char *path, char **argv)
 		rw_error("the program did not start");
 		return -1;
 	}
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)trace_options()) < 0) {
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)engine_trace_options()) < 0) {
 		int e = errno;
 
 		rw_error("cannot trace the program: ptrace: %s%s", strerror(e),
@@ -1264,7 +669,7 @@ static void tick(void)
 		E.fe->tick();
 }
 
-static void loop(void)
+void engine_loop(void)
 {
 	struct pollfd pfd[4] = {
 		{ .fd = E.sigfd, .events = POLLIN },
@@ -1397,7 +802,7 @@ int engine_watch_add(const char *expr, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", expr, why);
 		return -1;
 	}
-	rearm_all(p);
+	proc_rearm_all(p);
 	return 0;
 }
 
@@ -1414,7 +819,7 @@ int engine_watch_remove(int i)
 		E.saved_mask = p->slot_mask;
 		p->slot_mask = 0;
 	}
-	rearm_all(p);
+	proc_rearm_all(p);
 	return 0;
 }
 
@@ -1433,7 +838,7 @@ void engine_pause(int on)
 		p->slot_mask = E.saved_mask;
 	}
 	p->gen++;
-	rearm_all(p);
+	proc_rearm_all(p);
 }
 
 void engine_quit(void)
@@ -1445,172 +850,6 @@ void engine_quit(void)
 }
 
 /* ---- detach ------------------------------------------------------------- */
-
-/* Is sig pending for thread tid (its own queue or its process's)? */
-static int sig_pending(pid_t tid, int sig)
-{
-	unsigned long long bit = 1ull << (sig - 1);
-	long long own = status_field(tid, "SigPnd", 16), shared = status_field(tid, "ShdPnd", 16);
-
-	return (own > 0 && (own & bit)) || (shared > 0 && (shared & bit));
-}
-
-int proc_signal_waiting(const struct thread *t)
-{
-	long long pnd = status_field(t->tid, "SigPnd", 16), shd = status_field(t->tid, "ShdPnd", 16);
-	long long blk = status_field(t->tid, "SigBlk", 16), cgt = status_field(t->tid, "SigCgt", 16);
-	unsigned long long ours = 1ull << (E.arm->trap_signal - 1);
-
-	if (pnd < 0 || shd < 0 || blk < 0 || cgt < 0)
-		return 0;
-	return (((unsigned long long)(pnd | shd) & ~(unsigned long long)blk &
-		 (unsigned long long)cgt) & ~ours) != 0;
-}
-
-int proc_hits_pending(struct proc *p, const struct thread *except)
-{
-	for (int h = 0; h < HASH_SIZE; h++)
-		for (struct thread *t = E.hash[h]; t; t = t->hnext)
-			if (t->proc == p && t != except && sig_pending(t->tid, E.arm->trap_signal))
-				return 1;
-	return 0;
-}
-
-/* t is in a signal-delivery stop for sig: is it a hit of ours (swallowed)? */
-static int ours_at_detach(struct thread *t, int sig)
-{
-	siginfo_t si;
-
-	if (sig == SIGTRAP && t->proc->code)
-		return code_swallow(t);
-	return sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-	       E.arm->trap_slot(t, &si) != TRAP_FOREIGN;
-}
-
-/* Wait (up to a few seconds) for one stop or exit of tid; 0 if none came. */
-static int wait_one(pid_t tid, int *status)
-{
-	for (int i = 0; i < 5000; i++) {
-		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
-
-		if (r == tid)
-			return 1;
-		if (r < 0)
-			return 0;
-		usleep(1000);
-	}
-	return 0;
-}
-
-/*
- * t is stopped.  A watchpoint trap of ours may still be queued for it (it
- * hit just before we stopped it): let it be dequeued now, while we still
- * recognise it, so it is not delivered to the program after we leave and
- * kill it.  Any other signal met on the way is kept for the detach.
- */
-static void flush_our_traps(struct thread *t)
-{
-	for (int tries = 0; tries < 4 && sig_pending(t->tid, E.arm->trap_signal); tries++) {
-		int status, sig;
-
-		if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0 || !wait_one(t->tid, &status) ||
-		    !WIFSTOPPED(status)) {
-			t->flags &= ~TF_STOPPED;
-			return;
-		}
-		sig = WSTOPSIG(status);
-		if ((unsigned)status >> 16)
-			continue;	/* an event stop: still stopped, look again */
-		if (ours_at_detach(t, sig))
-			continue;	/* ours: swallowed */
-		if (!t->pending_sig)
-			t->pending_sig = sig;
-	}
-}
-
-/*
- * Leave every traced process as we found it: each thread brought to a stop,
- * our queued traps swallowed, the watchpoints removed, the registry told we
- * are gone, the program's own signals handed back on PTRACE_DETACH.
- * Window owners are released with the rest.
- */
-static void detach_all(void)
-{
-	int waiting = 0, status;
-	pid_t tid;
-
-	for (struct proc *p = E.procs; p; p = p->next)
-		registry_close(p);
-	sampler_drop_all();
-	for (int h = 0; h < HASH_SIZE; h++)
-		for (struct thread *t = E.hash[h]; t; t = t->hnext)
-			if (!(t->flags & TF_STOPPED)) {
-				ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL);
-				waiting++;
-			}
-	/* Collect the stops; anything else that happens on the way is noted. */
-	for (int i = 0; waiting > 0 && i < 5000;) {
-		struct thread *t;
-		int sig;
-
-		tid = waitpid(-1, &status, __WALL | WNOHANG);
-		if (tid < 0)
-			break;
-		if (tid == 0) {
-			usleep(1000);
-			i++;
-			continue;
-		}
-		t = thread_find(tid);
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			if (t && !(t->flags & TF_STOPPED))
-				waiting--;
-			on_exit_status(tid, status);
-			continue;
-		}
-		if (!t) {
-			/* A thread born while we were stopping the others. */
-			if ((t = adopt(tid)))
-				t->flags |= TF_STOPPED;
-			continue;
-		}
-		if (!(t->flags & TF_STOPPED))
-			waiting--;
-		t->flags |= TF_STOPPED;
-		sig = WSTOPSIG(status);
-		if ((unsigned)status >> 16 == PTRACE_EVENT_STOP) {
-			if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-				t->flags |= TF_GROUP_STOP;
-		} else if (((unsigned)status >> 16) == 0) {
-			if (ours_at_detach(t, sig))
-				continue;	/* our trap: swallowed */
-			t->pending_sig = sig;	/* the program's: delivered on detach */
-		}
-	}
-	/* Code sites: every thread out of the scratch page, every byte back. */
-	for (int h = 0; h < HASH_SIZE; h++)
-		for (struct thread *t = E.hash[h]; t; t = t->hnext)
-			if ((t->flags & TF_STOPPED) && t->proc->code) {
-				flush_our_traps(t);
-				code_detach_thread(t);
-			}
-	for (struct proc *p = E.procs; p; p = p->next)
-		code_leave(p);
-	for (int h = 0; h < HASH_SIZE; h++)
-		for (struct thread *t = E.hash[h], *n; t; t = n) {
-			n = t->hnext;
-			if (!(t->flags & TF_STOPPED)) {
-				rw_warn("thread %d did not stop; leaving it traced until we exit", t->tid);
-				continue;
-			}
-			flush_our_traps(t);
-			E.arm->disarm(t);
-			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pending_sig);
-			thread_gone(t);
-		}
-	while (E.procs)
-		proc_free(E.procs);
-}
 
 /* Fatal error mid-run: the program we launched must not outlive us traced. */
 static void kill_launched(void)
@@ -1665,11 +904,11 @@ static int choose_backend(const struct options *o)
 	return -1;
 }
 
-static int engine_init(const struct options *o)
+int engine_init(const struct options *o)
 {
 	E.o = o;
 	E.start_ns = now_ns();
-	code_sample_watch = sample_watch;
+	code_sample_watch = engine_sample_watch;
 	if (o->watch_all && o->nwatch) {
 		rw_error("--watch-all and -w: choose one (--watch-all already watches every variable)");
 		return 2;
@@ -1736,7 +975,7 @@ static void summary(void)
 		report_summary.backend);
 }
 
-static int finish(void)
+int engine_finish(void)
 {
 	if (E.fe && E.fe->finish)
 		E.fe->finish();
@@ -1763,14 +1002,14 @@ int engine_run(const struct options *o)
 		return 2;
 	thread_new(proc_new(E.main_pid), E.main_pid);
 
-	loop();
+	engine_loop();
 	if (E.fatal) {
 		if (E.fe && E.fe->finish)
 			E.fe->finish();
 		kill_launched();
 		return 2;
 	}
-	if ((rc = finish()) >= 0)
+	if ((rc = engine_finish()) >= 0)
 		return rc;
 	if (!E.main_done)
 		return 2;
@@ -1779,203 +1018,3 @@ int engine_run(const struct options *o)
 	return WEXITSTATUS(E.main_status);
 }
 
-/* Is pid something we can attach to?  0, or the exit status after the error. */
-static int check_target(pid_t pid)
-{
-	char path[64], buf[512], *rp;
-	ssize_t n;
-	int fd;
-
-	if (pid == getpid()) {
-		rw_error("attach: %d is racewatch itself", pid);
-		return 2;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rw_error("attach: no such process: %d", pid);
-		return 2;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	/* "pid (comm) S ...": the state follows the last ')'. */
-	rp = strrchr(buf, ')');
-	if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X')) {
-		rw_error("attach: process %d is a zombie: it has exited and only waits to be reaped", pid);
-		return 2;
-	}
-	return 0;
-}
-
-/*
- * Seize every thread of pid, again and again until no new one shows up:
- * a thread started by one we had not seized yet is not auto-attached.
- */
-static int seize_all(struct proc *p)
-{
-	char path[64];
-	int added;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
-	do {
-		DIR *d = opendir(path);
-		struct dirent *de;
-
-		if (!d) {
-			rw_error("attach: process %d is gone", p->pid);
-			return -1;
-		}
-		added = 0;
-		while ((de = readdir(d))) {
-			pid_t tid = (pid_t)atoi(de->d_name);
-
-			if (tid <= 0 || thread_find(tid))
-				continue;
-			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)trace_options()) == 0) {
-				thread_new(p, tid);
-				added++;
-				continue;
-			}
-			if (errno == ESRCH)
-				continue;	/* exited meanwhile */
-			if (errno == EPERM && status_field(tid, "TracerPid", 10) == getpid())
-				continue;	/* auto-attached through a clone already */
-			rw_error("attach: cannot trace process %d: %s%s", p->pid, strerror(errno),
-				 errno == EPERM ? " (tracing another user's process needs CAP_SYS_PTRACE; "
-				 "also check /proc/sys/kernel/yama/ptrace_scope, and whether a debugger "
-				 "already traces it)" : "");
-			closedir(d);
-			return -1;
-		}
-		closedir(d);
-	} while (added);
-	return 0;
-}
-
-/* Plant the code sites through the main thread, stopped for the purpose. */
-static int attach_code_setup(struct proc *p)
-{
-	struct thread *t = thread_find(p->pid);
-	char err[512];
-	int status;
-
-	if (!t || ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
-	    waitpid(t->tid, &status, __WALL) != t->tid || !WIFSTOPPED(status)) {
-		rw_error("attach: cannot stop thread %d to plant code sites", p->pid);
-		return -1;
-	}
-	t->flags |= TF_STOPPED;
-	if (!((unsigned)status >> 16) && WSTOPSIG(status) != SIGTRAP)
-		t->pending_sig = WSTOPSIG(status);	/* the program's own, kept */
-	if ((E.sampling ? code_setup_sampling(t, SAMPLE_SITES, err, sizeof(err)) :
-			  code_setup(t, err, sizeof(err))) < 0) {
-		rw_error("attach: %s", err);
-		return -1;
-	}
-	if (!((unsigned)status >> 16) && t->pending_sig) {
-		thread_resume(t, t->pending_sig);
-		t->pending_sig = 0;
-	} else if (WSTOPSIG(status) == SIGSTOP || WSTOPSIG(status) == SIGTSTP ||
-		   WSTOPSIG(status) == SIGTTIN || WSTOPSIG(status) == SIGTTOU) {
-		t->flags |= TF_GROUP_STOP;	/* it was stopped: leave it so */
-		t->flags &= ~TF_STOPPED;
-		ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
-	} else {
-		thread_resume(t, 0);
-	}
-	return 0;
-}
-
-/* "attached to PID (N threads), watching a, b" */
-static void attach_note(struct proc *p)
-{
-	char list[600] = "";
-	size_t n = 0;
-
-	for (int i = 0; i < p->nwatches && n < sizeof(list) - 1; i++) {
-		char name[200];
-
-		rw_escape(name, sizeof(name), p->watches[i].t.name);
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", name);
-		if (n >= sizeof(list))
-			n = sizeof(list) - 1;
-	}
-	if (E.sampling) {
-		rw_note("attached to %d (%d thread%s), no -w: sampling the program's own memory "
-			"accesses (%llu candidate instructions, %d armed at a time)", p->pid, p->nthreads,
-			p->nthreads == 1 ? "" : "s", (unsigned long long)counters[CTR_SITES], SAMPLE_SITES);
-		return;
-	}
-	rw_note("attached to %d (%d thread%s), %s%s; backend %s", p->pid, p->nthreads,
-		p->nthreads == 1 ? "" : "s", p->nwatches ? "watching " : "watching nothing",
-		list, E.arm->name);
-}
-
-int engine_attach(const struct options *o)
-{
-	char err[512];
-	struct proc *p;
-	int rc;
-
-	if ((rc = check_target(o->pid)) != 0)
-		return rc;
-	if ((rc = engine_init(o)) != 0)
-		return rc;
-	E.attached = 1;
-	E.main_pid = o->pid;
-	p = proc_new(o->pid);
-	if (seize_all(p) < 0) {
-		detach_all();
-		return 2;
-	}
-	if (E.arm == &arm_ptrace)
-		rw_warn("--backend ptrace: the debug registers outlive racewatch; if racewatch is "
-			"killed with SIGKILL, process %d dies of SIGTRAP at its next watched access "
-			"(the perf backend has no such risk)", o->pid);
-
-	if (proc_load(p, err, sizeof(err)) < 0) {
-		rw_error("attach: %s", err);
-		detach_all();
-		return 2;
-	}
-	p->exec_seen = 1;
-	if (o->nwatch) {
-		rc = watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err));
-		if (rc < 0 && E.auto_backend && E.arm != &arm_code && strstr(err, "hardware watchpoint") &&
-		    probe_works(PROBE_INT3, NULL, 0)) {
-			E.arm = &arm_code;
-			watchset_slotless = 1;
-			rc = watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err));
-		}
-		if (rc < 0) {
-			rw_error("%s", err);
-			detach_all();
-			return 2;
-		}
-		warn_no_dwarf(p);
-	} else {
-		watch_registered(p);
-		if (!p->nwatches && !o->watch_all)
-			start_sampling(p);
-	}
-	E.auto_backend = 0;
-	if (E.arm == &arm_code && (p->nwatches || E.sampling) && attach_code_setup(p) < 0) {
-		detach_all();
-		return 2;
-	}
-	registry_open(p);
-	rearm_all(p);
-	attach_note(p);
-
-	loop();
-	detach_all();
-	rw_note("detached from %d", o->pid);
-	if (E.fatal) {
-		if (E.fe && E.fe->finish)
-			E.fe->finish();
-		return 2;
-	}
-	rc = finish();
-	return rc >= 0 ? rc : 0;
-}

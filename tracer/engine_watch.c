@@ -1,0 +1,149 @@
+/*
+ * engine_watch — what gets watched besides -w: every variable
+ * (--watch-all), or, with nothing named, samples of the program's own
+ * accesses (DataCollider) and the names their bytes get.
+ */
+#include "engine_int.h"
+#include "addrspace.h"
+#include "arm.h"
+#include "counters.h"
+#include "coverage.h"
+#include "duty.h"
+#include "frontend.h"
+#include "marks.h"
+#include "probe.h"
+#include "report.h"
+#include "sampler.h"
+#include "sites.h"
+#include "symbols.h"
+#include "trap.h"
+#include "util.h"
+#include "watchset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*
+ * A program without DWARF still works: -w NAME falls back to the ELF symbol
+ * table and frames to symbol+offset; say so once, when it matters.
+ */
+void engine_warn_no_dwarf(struct proc *p)
+{
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	char link[64], path[512], shown[512];
+	ssize_t n;
+
+	if (!exe || sym_has_dwarf(exe) || !E.o->nwatch)
+		return;
+	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = '\0';
+	rw_escape(shown, sizeof(shown), n > 0 ? path : sym_path(exe));
+	rw_warn("%s has no DWARF debug info: variables come from the ELF symbol table "
+		"and reports show no source lines (build with -g)", shown);
+}
+
+/*
+ * --watch-all: every variable `racewatch vars` lists, as one watch each.
+ * Returns how many were added.
+ */
+int engine_watch_all(struct proc *p)
+{
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	struct sym_var *v = NULL;
+	char err[512];
+	size_t n = 0;
+	int added = 0;
+
+	if (!exe || sites_watchable(exe, &v, &n, err, sizeof(err)) < 0) {
+		rw_warn("--watch-all: %s", exe ? err : "the executable could not be read");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct watch_target wt;
+
+		memset(&wt, 0, sizeof(wt));
+		wt.addr = v[i].addr + p->exe_bias;
+		wt.len = v[i].size;
+		wt.marked = v[i].type && sym_type_is_marked(v[i].type);
+		snprintf(wt.name, sizeof(wt.name), "%s", v[i].name);
+		if (watchset_add(p, &wt, v[i].name, err, sizeof(err)) >= 0)
+			added++;
+	}
+	free(v);
+	return added;
+}
+
+void engine_start_sampling(struct proc *p)
+{
+	struct thread *t = thread_find(p->pid);
+
+	if (!probe_works(PROBE_INT3, NULL, 0)) {
+		rw_note("nothing to watch: no -w given, the program registers no variable, and "
+			"code breakpoints (needed to sample unnamed accesses) do not work here");
+		return;
+	}
+	E.sampling = 1;
+	E.arm = &arm_code;
+	watchset_slotless = 1;
+	if (t)
+		ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());
+}
+
+/* The name of the static variable holding addr in the executable, or NULL. */
+static const char *static_var_at(struct proc *p, uint64_t addr, uint64_t *lo, uint64_t *len)
+{
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	size_t n = exe ? sym_var_count(exe) : 0;
+	struct sym_var v;
+
+	for (size_t i = 0; i < n; i++)
+		if (sym_var_at(exe, i, &v) == 0 && v.kind == SYM_STATIC && v.size &&
+		    addr >= v.addr + p->exe_bias && addr < v.addr + p->exe_bias + v.size) {
+			*lo = v.addr + p->exe_bias;
+			*len = v.size;
+			return v.name;
+		}
+	return NULL;
+}
+
+/*
+ * code_sample_watch: the watch that names a sampled access's bytes, made on
+ * demand.  A static variable by its DWARF name; anything else is "heap"
+ * (reports give the address), so repeats on other objects by the same two
+ * instructions are one race.
+ */
+int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size)
+{
+	struct watch_target wt;
+	const char *name;
+	char err[256];
+
+	for (int i = p->nwatches - 1; i >= 0; i--)
+		if (p->watches[i].active && p->watches[i].t.addr <= ea &&
+		    ea + size <= p->watches[i].t.addr + p->watches[i].t.len)
+			return i;
+	if (p->nwatches >= SAMPLE_WATCHES_MAX)
+		return -1;
+	memset(&wt, 0, sizeof(wt));
+	name = static_var_at(p, ea, &wt.addr, &wt.len);
+	if (name) {
+		snprintf(wt.name, sizeof(wt.name), "%s", name);
+	} else {
+		wt.addr = ea;
+		wt.len = size;
+		snprintf(wt.name, sizeof(wt.name), "heap");
+	}
+	return watchset_add(p, &wt, NULL, err, sizeof(err));
+}
