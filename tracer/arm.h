@@ -65,6 +65,11 @@ void code_set_options(const struct options *o);
 /* Find, map and plant p's sites.  Precondition: t (of p) is stopped in user
  * mode; p's watches are resolved.  0, or -1 with a one-line reason. */
 int code_setup(struct thread *t, char *err, size_t errlen);
+/* The same for watches from index `from` on (a library loaded since), in
+ * whichever module each lives.  0, or -1 with a reason. */
+int code_add(struct thread *t, int from, char *err, size_t errlen);
+/* watch's module was unloaded: forget its sites without touching memory. */
+void code_drop_watch(struct proc *p, int watch);
 /* A SIGTRAP stop of t: CODE_FOREIGN (not ours), CODE_STEPPED (the stop
  * before an access: t was moved to the site's copy, resume it), CODE_STALE
  * (ours, nothing to report: resume it), or the site's index (>= 0) with
@@ -76,9 +81,9 @@ int code_on_sigtrap(struct thread *t, struct access *acc);
 void code_after_hit(struct proc *p, int site, int window_open);
 void code_force_on(struct proc *p, int watch);
 /* A window opened: charge its stall to the budget. */
-void code_charge_window(struct proc *p);
+void code_charge_window(struct proc *p, int site);
 /* May another window be opened within --overhead? */
-int code_budget_left(const struct proc *p);
+int code_budget_left(const struct proc *p, int site);
 /* Budget refill; returns how many sites are still off. */
 int code_tick(struct proc *p);
 /* Put the original bytes back in memory (but remember what was planted,

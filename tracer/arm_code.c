@@ -43,7 +43,9 @@
 
 #define SLOT_SIZE 32
 #define HIT_COST_S 40e-6	/* two stops, measured by probe (int3 ~15-40 us each) */
-#define BUCKET_MAX 256.0
+#define BUCKET_MAX 256.0	/* sampling: the process's bucket */
+#define SITE_BURST 64.0		/* named watches: each site's bucket, so one hot
+				 * site cannot spend what the others need */
 
 struct code_site {
 	uint64_t pc;		/* run-time address */
@@ -52,13 +54,21 @@ struct code_site {
 	int watch;		/* index into proc->watches */
 	int planted;		/* the int3 is in memory now */
 	int off;		/* switched off by the budget */
+	double tokens;		/* its own bucket: hits (and windows) it may still cost */
+};
+
+/* One scratch mapping and the sites whose copies it holds, v[first..first+n). */
+struct chunk {
+	uint64_t page;
+	size_t len, first, n;
 };
 
 struct codeset {
-	struct code_site *v;	/* sorted by pc */
-	size_t n;
-	uint64_t page;		/* scratch pages in the target */
-	size_t page_len;
+	struct code_site *v;	/* in the order they were added */
+	size_t n, cap;
+	size_t *byp;		/* indices into v, sorted by pc */
+	struct chunk *chunks;	/* one per code_add / sampling set-up */
+	int nchunks;
 	double tokens;		/* the budget's bucket */
 	uint64_t refill_ns;
 	int noff;		/* sites switched off */
@@ -129,13 +139,6 @@ static int write_slot(struct proc *p, struct code_site *c)
 	return proc_write(p, c->slot, b, SLOT_SIZE);
 }
 
-static int by_pc(const void *a, const void *b)
-{
-	const struct code_site *x = a, *y = b;
-
-	return x->pc < y->pc ? -1 : x->pc > y->pc;
-}
-
 /* Where in the executable and its DWARF a link-time pc is, for messages. */
 static void where(struct proc *p, uint64_t pc, char *out, size_t len)
 {
@@ -151,7 +154,8 @@ static void where(struct proc *p, uint64_t pc, char *out, size_t len)
 }
 
 /* One line per watched variable whose address the program takes. */
-static void warn_address_taken(struct proc *p, const struct site *s, size_t n, const int *map)
+static void warn_address_taken(struct proc *p, const struct site *s, size_t n, const int *map,
+			       uint64_t bias)
 {
 	char *said = xcalloc((size_t)p->nwatches + 1, 1), at[300], name[200];
 
@@ -161,7 +165,7 @@ static void warn_address_taken(struct proc *p, const struct site *s, size_t n, c
 		if (!s[i].addr_taken || said[w])
 			continue;
 		said[w] = 1;
-		where(p, s[i].pc + p->exe_bias, at, sizeof(at));
+		where(p, s[i].pc + bias, at, sizeof(at));
 		rw_escape(name, sizeof(name), p->watches[w].t.name);
 		rw_warn("%s: address taken at %s; accesses through pointers are not seen by "
 			"--backend code", name, at);
@@ -174,88 +178,181 @@ void code_free(struct proc *p)
 	if (!p->code)
 		return;
 	free(p->code->v);
+	free(p->code->byp);
+	free(p->code->chunks);
 	free(p->code->planted_ns);
 	free(p->code);
 	p->code = NULL;
 }
 
-int code_setup(struct thread *t, char *err, size_t errlen)
+static int by_pc_idx(const void *a, const void *b, void *arg)
+{
+	const struct code_site *v = arg;
+	uint64_t x = v[*(const size_t *)a].pc, y = v[*(const size_t *)b].pc;
+
+	return x < y ? -1 : x > y;
+}
+
+static void reindex(struct codeset *cs)
+{
+	cs->byp = xrealloc(cs->byp, (cs->n + 1) * sizeof(*cs->byp));
+	for (size_t i = 0; i < cs->n; i++)
+		cs->byp[i] = i;
+	qsort_r(cs->byp, cs->n, sizeof(*cs->byp), by_pc_idx, cs->v);
+}
+
+static struct codeset *codeset_get(struct proc *p)
+{
+	if (!p->code) {
+		p->code = xcalloc(1, sizeof(*p->code));
+		p->code->tokens = BUCKET_MAX;
+		p->code->refill_ns = now_ns();
+	}
+	return p->code;
+}
+
+static struct code_site *site_new(struct codeset *cs)
+{
+	if (cs->n == cs->cap) {
+		cs->cap = cs->cap ? cs->cap * 2 : 64;
+		cs->v = xrealloc(cs->v, cs->cap * sizeof(*cs->v));
+	}
+	memset(&cs->v[cs->n], 0, sizeof(cs->v[0]));
+	cs->v[cs->n].tokens = SITE_BURST;
+	return &cs->v[cs->n++];
+}
+
+/*
+ * Map one scratch chunk for v[first..n) near them and write their copies.
+ * Sites whose copy cannot run there keep slot 0 and are never planted.
+ */
+static int chunk_add(struct thread *t, struct codeset *cs, size_t first, char *err, size_t errlen)
 {
 	struct proc *p = t->proc;
-	struct site_range *r = xcalloc((size_t)p->nwatches + 1, sizeof(*r));
-	int *map = xcalloc((size_t)p->nwatches + 1, sizeof(*map));
-	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
-	struct site *s = NULL;
-	size_t n = 0, k = 0;
-	struct codeset *cs;
-	int nr = 0, unplantable = 0, rc = -1;
 	uint64_t lo = UINT64_MAX, hi = 0;
+	struct chunk ch = { 0 };
 
-	code_free(p);
-	if (!exe) {
-		snprintf(err, errlen, "--backend code: the executable could not be read");
-		goto out;
+	if (first == cs->n)
+		return 0;
+	for (size_t i = first; i < cs->n; i++) {
+		lo = cs->v[i].pc < lo ? cs->v[i].pc : lo;
+		hi = cs->v[i].pc > hi ? cs->v[i].pc : hi;
 	}
-	for (int i = 0; i < p->nwatches; i++) {
-		if (!p->watches[i].active)
-			continue;
-		r[nr].addr = p->watches[i].t.addr - p->exe_bias;
-		r[nr].len = p->watches[i].t.len;
-		map[nr++] = i;
+	ch.first = first;
+	ch.n = cs->n - first;
+	ch.len = (ch.n * SLOT_SIZE + 4095) & ~(size_t)4095;
+	ch.page = inject_scratch(t->tid, p->pid, p->memfd, lo, hi, ch.len, &t->pending_sig);
+	if (!ch.page) {
+		snprintf(err, errlen, "code sites: cannot map a scratch page in process %d near 0x%llx",
+			 p->pid, (unsigned long long)lo);
+		cs->n = first;	/* forget them */
+		return -1;
 	}
-	if (sites_find(sym_path(exe), r, nr, 0, &s, &n, err, errlen) < 0)
-		goto out;
-	warn_address_taken(p, s, n, map);
+	cs->chunks = xrealloc(cs->chunks, (size_t)(cs->nchunks + 1) * sizeof(*cs->chunks));
+	cs->chunks[cs->nchunks++] = ch;
+	for (size_t i = first; i < cs->n; i++) {
+		cs->v[i].slot = ch.page + (i - first) * SLOT_SIZE;
+		if (write_slot(p, &cs->v[i]) < 0)
+			cs->v[i].slot = 0;
+	}
+	reindex(cs);
+	return 0;
+}
 
-	cs = xcalloc(1, sizeof(*cs));
-	cs->v = xcalloc(n + 1, sizeof(*cs->v));
-	for (size_t i = 0; i < n; i++) {
-		if (s[i].addr_taken)
-			continue;
-		if (s[i].flow) {
-			unplantable++;
+/* The module (by path) holding run-time address a, with its bias. */
+static const char *module_of(struct proc *p, uint64_t a, uint64_t *bias)
+{
+	struct symtab *st = p->as ? as_module_at(p->as, a, bias) : NULL;
+
+	return st ? sym_path(st) : NULL;
+}
+
+int code_add(struct thread *t, int from, char *err, size_t errlen)
+{
+	struct proc *p = t->proc;
+	struct codeset *cs = codeset_get(p);
+	char *done = xcalloc((size_t)p->nwatches + 1, 1);
+	int rc = 0, unplantable = 0;
+
+	/* One module at a time: its watches, its sites, its chunk. */
+	for (int w0 = from; w0 < p->nwatches && rc == 0; w0++) {
+		struct site_range *r = xcalloc((size_t)p->nwatches + 1, sizeof(*r));
+		int *map = xcalloc((size_t)p->nwatches + 1, sizeof(*map));
+		uint64_t bias = 0, b2 = 0;
+		const char *path;
+		char mpath[4096];
+		struct site *s = NULL;
+		size_t n = 0, first = cs->n;
+		int nr = 0;
+
+		if (done[w0] || !p->watches[w0].active || !(path = module_of(p, p->watches[w0].t.addr, &bias))) {
+			done[w0] = 1;
+			free(r);
+			free(map);
 			continue;
 		}
-		cs->v[k].s = s[i];
-		cs->v[k].pc = s[i].pc + p->exe_bias;
-		cs->v[k].watch = map[s[i].range];
-		lo = cs->v[k].pc < lo ? cs->v[k].pc : lo;
-		hi = cs->v[k].pc > hi ? cs->v[k].pc : hi;
-		k++;
-	}
-	cs->n = k;
-	cs->tokens = BUCKET_MAX;
-	cs->refill_ns = now_ns();
-	p->code = cs;
-	rc = 0;
-	if (k == 0)
-		goto out;
-	qsort(cs->v, k, sizeof(*cs->v), by_pc);
-	cs->page_len = (k * SLOT_SIZE + 4095) & ~(size_t)4095;
-	cs->page = inject_scratch(t->tid, p->pid, p->memfd, lo, hi, cs->page_len, &t->pending_sig);
-	if (!cs->page) {
-		snprintf(err, errlen, "--backend code: cannot map a scratch page in process %d: %s",
-			 p->pid, strerror(errno ? errno : ENOMEM));
-		code_free(p);
-		rc = -1;
-		goto out;
-	}
-	for (size_t i = 0; i < k; i++) {
-		cs->v[i].slot = cs->page + i * SLOT_SIZE;
-		if (write_slot(p, &cs->v[i]) == 0)
-			plant(p, &cs->v[i]);
-		else
-			unplantable++;
+		snprintf(mpath, sizeof(mpath), "%s", path);
+		for (int i = w0; i < p->nwatches; i++) {
+			const char *pi;
+
+			if (done[i] || !p->watches[i].active ||
+			    !(pi = module_of(p, p->watches[i].t.addr, &b2)) || strcmp(pi, mpath))
+				continue;
+			done[i] = 1;
+			r[nr].addr = p->watches[i].t.addr - bias;
+			r[nr].len = p->watches[i].t.len;
+			map[nr++] = i;
+		}
+		if (sites_find(mpath, r, nr, 0, &s, &n, err, errlen) < 0) {
+			rc = -1;
+		} else {
+			warn_address_taken(p, s, n, map, bias);
+			for (size_t i = 0; i < n; i++) {
+				struct code_site *c;
+
+				if (s[i].addr_taken)
+					continue;
+				if (s[i].flow) {
+					unplantable++;
+					continue;
+				}
+				c = site_new(cs);
+				c->s = s[i];
+				c->pc = s[i].pc + bias;
+				c->watch = map[s[i].range];
+			}
+			rc = chunk_add(t, cs, first, err, errlen);
+			for (size_t i = first; rc == 0 && i < cs->n; i++)
+				if (cs->v[i].slot)
+					plant(p, &cs->v[i]);
+				else
+					unplantable++;
+		}
+		free(s);
+		free(r);
+		free(map);
 	}
 	if (unplantable)
-		rw_debug("--backend code: %d site(s) cannot run out of line and are not watched",
-			 unplantable);
-	counters[CTR_SITES] = (uint64_t)k;
-out:
-	free(s);
-	free(r);
-	free(map);
+		rw_debug("code sites: %d site(s) cannot run out of line and are not watched", unplantable);
+	counters[CTR_SITES] = (uint64_t)cs->n;
+	free(done);
 	return rc;
+}
+
+int code_setup(struct thread *t, char *err, size_t errlen)
+{
+	code_free(t->proc);
+	return code_add(t, 0, err, errlen);
+}
+
+void code_drop_watch(struct proc *p, int watch)
+{
+	for (size_t i = 0; p->code && i < p->code->n; i++)
+		if (p->code->v[i].watch == watch) {
+			p->code->v[i].planted = 0;	/* its memory is gone: nothing to restore */
+			p->code->v[i].slot = 0;
+			p->code->v[i].watch = -2;
+		}
 }
 
 /* Draw a site that is not planted yet and plant it. */
@@ -289,9 +386,8 @@ int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen)
 	struct proc *p = t->proc;
 	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
 	struct site *s = NULL;
-	size_t n = 0, k = 0;
 	struct codeset *cs;
-	uint64_t lo = UINT64_MAX, hi = 0;
+	size_t n = 0;
 
 	code_free(p);
 	if (!exe) {
@@ -300,62 +396,47 @@ int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen)
 	}
 	if (sites_find(sym_path(exe), NULL, 0, SITES_ALL_MEM, &s, &n, err, errlen) < 0)
 		return -1;
-	cs = xcalloc(1, sizeof(*cs));
-	cs->v = xcalloc(n + 1, sizeof(*cs->v));
+	cs = codeset_get(p);
 	for (size_t i = 0; i < n; i++) {
 		unsigned kind = p->marks ? marks_kind_at(p->marks, s[i].pc) : 0;
+		struct code_site *c;
 
 		/* data_race() and __no_racewatch code are never sampled; nor is
 		 * what cannot run out of line. */
 		if (!s[i].sampleable || s[i].flow || kind == RWMARK_DATA_RACE ||
 		    (s[i].riprel && s[i].disp_off < 0))
 			continue;
-		cs->v[k].s = s[i];
-		cs->v[k].pc = s[i].pc + p->exe_bias;
-		cs->v[k].watch = -1;
-		lo = cs->v[k].pc < lo ? cs->v[k].pc : lo;
-		hi = cs->v[k].pc > hi ? cs->v[k].pc : hi;
-		k++;
+		c = site_new(cs);
+		c->s = s[i];
+		c->pc = s[i].pc + p->exe_bias;
+		c->watch = -1;
 	}
 	free(s);
-	cs->n = k;
 	cs->sampling = 1;
 	cs->want = want;
-	cs->tokens = BUCKET_MAX;
-	cs->refill_ns = now_ns();
-	cs->planted_ns = xcalloc(k + 1, sizeof(*cs->planted_ns));
-	p->code = cs;
-	counters[CTR_SITES] = (uint64_t)k;
-	if (!k)
+	cs->planted_ns = xcalloc(cs->n + 1, sizeof(*cs->planted_ns));
+	counters[CTR_SITES] = (uint64_t)cs->n;
+	if (!cs->n)
 		return 0;
-	qsort(cs->v, k, sizeof(*cs->v), by_pc);
-	cs->page_len = (k * SLOT_SIZE + 4095) & ~(size_t)4095;
-	cs->page = inject_scratch(t->tid, p->pid, p->memfd, lo, hi, cs->page_len, &t->pending_sig);
-	if (!cs->page) {
-		snprintf(err, errlen, "sampling: cannot map a scratch page in process %d", p->pid);
+	if (chunk_add(t, cs, 0, err, errlen) < 0) {
 		code_free(p);
 		return -1;
 	}
-	for (size_t i = 0; i < k; i++) {
-		cs->v[i].slot = cs->page + i * SLOT_SIZE;
-		if (write_slot(p, &cs->v[i]) < 0)
-			cs->v[i].slot = 0;	/* never drawn */
-	}
-	while (cs->nplanted < cs->want && cs->nplanted < (int)k)
+	while (cs->nplanted < cs->want && cs->nplanted < (int)cs->n)
 		draw_one(p, cs);
 	return 0;
 }
 
 static struct code_site *site_at(struct codeset *cs, uint64_t pc)
 {
-	size_t lo = 0, hi = cs->n;
+	size_t lo = 0, hi = cs->byp ? cs->n : 0;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (cs->v[mid].pc == pc)
-			return &cs->v[mid];
-		if (cs->v[mid].pc < pc)
+		if (cs->v[cs->byp[mid]].pc == pc)
+			return &cs->v[cs->byp[mid]];
+		if (cs->v[cs->byp[mid]].pc < pc)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -363,14 +444,27 @@ static struct code_site *site_at(struct codeset *cs, uint64_t pc)
 	return NULL;
 }
 
+/* The site whose copy holds addr (anywhere in its slot), or NULL. */
+static struct code_site *slot_holding(struct codeset *cs, uint64_t addr)
+{
+	for (int k = 0; k < cs->nchunks; k++) {
+		struct chunk *ch = &cs->chunks[k];
+
+		if (addr >= ch->page && addr < ch->page + ch->n * SLOT_SIZE) {
+			struct code_site *c = &cs->v[ch->first + (addr - ch->page) / SLOT_SIZE];
+
+			return c->slot ? c : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* The site whose copy's int3 (the stop after the access) is at addr. */
 static struct code_site *slot_at(struct codeset *cs, uint64_t addr)
 {
-	struct code_site *c;
+	struct code_site *c = slot_holding(cs, addr);
 
-	if (!cs->page || addr < cs->page || addr >= cs->page + cs->n * SLOT_SIZE)
-		return NULL;
-	c = &cs->v[(addr - cs->page) / SLOT_SIZE];
-	return addr == c->slot + c->s.len ? c : NULL;
+	return c && addr == c->slot + c->s.len ? c : NULL;
 }
 
 int code_on_sigtrap(struct thread *t, struct access *acc)
@@ -445,8 +539,8 @@ void code_after_hit(struct proc *p, int site, int window_open)
 	}
 	if (copts->overhead_pct == 0)
 		return;
-	cs->tokens -= 1;
-	if (cs->tokens < 0 && !window_open) {
+	cs->v[site].tokens -= 1;
+	if (cs->v[site].tokens < 0 && !window_open) {
 		unplant(p, &cs->v[site]);
 		if (!cs->v[site].off) {
 			cs->v[site].off = 1;
@@ -456,16 +550,26 @@ void code_after_hit(struct proc *p, int site, int window_open)
 	}
 }
 
-int code_budget_left(const struct proc *p)
+int code_budget_left(const struct proc *p, int site)
 {
-	return !p->code || !copts || copts->overhead_pct == 0 || p->code->tokens >= 0;
+	const struct codeset *cs = p->code;
+
+	if (!cs || !copts || copts->overhead_pct == 0 || site < 0 || (size_t)site >= cs->n)
+		return 1;
+	return cs->sampling ? cs->tokens >= 0 : cs->v[site].tokens >= 0;
 }
 
-void code_charge_window(struct proc *p)
+void code_charge_window(struct proc *p, int site)
 {
 	/* A window stalls a thread ~3/4 of --delay: that many hits' worth. */
-	if (p->code && copts && copts->overhead_pct)
-		p->code->tokens -= 0.75 * copts->delay_us * 1e-6 / HIT_COST_S;
+	double cost = copts ? 0.75 * copts->delay_us * 1e-6 / HIT_COST_S : 0;
+
+	if (!p->code || !copts || !copts->overhead_pct || site < 0 || (size_t)site >= p->code->n)
+		return;
+	if (p->code->sampling)
+		p->code->tokens -= cost;
+	else
+		p->code->v[site].tokens -= cost;
 }
 
 void code_force_on(struct proc *p, int watch)
@@ -483,7 +587,7 @@ void code_force_on(struct proc *p, int watch)
 int code_tick(struct proc *p)
 {
 	struct codeset *cs = p->code;
-	uint64_t now = now_ns();
+	uint64_t now = now_ns(), dt;
 	double rate;
 
 	if (!cs || !copts)
@@ -496,11 +600,12 @@ int code_tick(struct proc *p)
 		       (double)copts->overhead_pct / 100.0 * (p->nthreads > 0 ? p->nthreads : 1) /
 		       (HIT_COST_S + 0.75 * copts->delay_us * 1e-6);
 	}
-	cs->tokens += rate * (double)(now - cs->refill_ns) / 1e9;
-	if (cs->tokens > BUCKET_MAX)
-		cs->tokens = BUCKET_MAX;
+	dt = now - cs->refill_ns;
 	cs->refill_ns = now;
 	if (cs->sampling) {
+		cs->tokens += rate * (double)dt / 1e9;
+		if (cs->tokens > BUCKET_MAX)
+			cs->tokens = BUCKET_MAX;
 		/* Sites that did not fire for a while make room for new draws. */
 		for (size_t i = 0; i < cs->n; i++)
 			if (cs->planted_ns[i] && now - cs->planted_ns[i] > 20000000ull)
@@ -509,13 +614,18 @@ int code_tick(struct proc *p)
 			draw_one(p, cs);
 		return 0;
 	}
-	if (cs->tokens > 0 && cs->noff) {
-		for (size_t i = 0; i < cs->n; i++)
-			if (cs->v[i].off) {
-				plant(p, &cs->v[i]);
-				cs->v[i].off = 0;
-			}
-		cs->noff = 0;
+	/* Each site earns its share of the rate; an off site with credit is back on. */
+	for (size_t i = 0; i < cs->n; i++) {
+		struct code_site *c = &cs->v[i];
+
+		c->tokens += rate / (double)cs->n * (double)dt / 1e9;
+		if (c->tokens > SITE_BURST)
+			c->tokens = SITE_BURST;
+		if (c->off && c->tokens > 0) {
+			plant(p, c);
+			c->off = 0;
+			cs->noff--;
+		}
 	}
 	return cs->noff;
 }
@@ -547,15 +657,15 @@ void code_detach_thread(struct thread *t)
 	struct user_regs_struct regs;
 	uint64_t a;
 
-	if (!cs || !cs->page || ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
+	if (!cs || ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		return;
 	a = regs.rip;
-	if (a < cs->page || a >= cs->page + cs->page_len)
-		return;
 	/* In a slot: before its copy ran, run the original; after, go on. */
 	{
-		struct code_site *c = &cs->v[(a - cs->page) / SLOT_SIZE];
+		struct code_site *c = slot_holding(cs, a);
 
+		if (!c)
+			return;
 		regs.rip = a == c->slot ? c->pc : c->pc + c->s.len;
 		ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
 	}
@@ -596,6 +706,11 @@ struct codeset *code_clone(const struct codeset *cs)
 	*c = *cs;
 	c->v = xcalloc(cs->n + 1, sizeof(*c->v));
 	memcpy(c->v, cs->v, cs->n * sizeof(*c->v));
+	c->cap = cs->n + 1;
+	c->byp = xcalloc(cs->n + 1, sizeof(*c->byp));
+	memcpy(c->byp, cs->byp ? cs->byp : c->byp, cs->byp ? cs->n * sizeof(*c->byp) : 0);
+	c->chunks = xcalloc((size_t)cs->nchunks + 1, sizeof(*c->chunks));
+	memcpy(c->chunks, cs->chunks, (size_t)cs->nchunks * sizeof(*c->chunks));
 	if (cs->planted_ns) {
 		c->planted_ns = xcalloc(cs->n + 1, sizeof(*c->planted_ns));
 		memcpy(c->planted_ns, cs->planted_ns, cs->n * sizeof(*c->planted_ns));

@@ -301,12 +301,12 @@ static void on_access(struct thread *t, struct access *acc, int unit)
 		code_after_hit(t->proc, unit, sampler_watch_open(t->proc, acc->watch));
 	else if (!sampler_watch_open(t->proc, acc->watch))
 		duty_after_trap(t, unit);
-	if (n == 0 && !t->window && (E.arm != &arm_code || code_budget_left(t->proc)) &&
+	if (n == 0 && !t->window && (E.arm != &arm_code || code_budget_left(t->proc, unit)) &&
 	    sampler_want(t->proc)) {
 		/* Others' events on first, then the snapshot: no write slips between. */
 		if (E.arm == &arm_code) {
 			code_force_on(t->proc, acc->watch);
-			code_charge_window(t->proc);
+			code_charge_window(t->proc, unit);
 		} else
 			duty_force_on(t->proc, acc->watch, t);
 		sampler_open(t, acc);	/* t stays stopped until the window closes */

@@ -168,10 +168,30 @@ static int parse_range(struct scan *s, struct wexpr *out)
 	return 0;
 }
 
+/*
+ * A "liby.so::" prefix: the object's file name, dots and all (a function's
+ * name is an identifier and parsed below).  Returns 1 if one was taken.
+ */
+static int module_prefix(struct scan *s, struct wexpr *out)
+{
+	const char *t = s->text + s->i, *sep = strstr(t, "::");
+	size_t n = sep ? (size_t)(sep - t) : 0;
+
+	if (!sep || n >= sizeof(out->func) || !memmem(t, n, ".so", 3) || memchr(t, '[', n))
+		return 0;
+	memcpy(out->func, t, n);
+	out->func[n] = 0;
+	s->i += n + 2;
+	return 1;
+}
+
 static int parse_symbol(struct scan *s, struct wexpr *out)
 {
 	out->kind = WEXPR_SYMBOL;
-	if (ident(s, out->name, sizeof(out->name), "a variable name") < 0)
+	if (module_prefix(s, out)) {
+		if (ident(s, out->name, sizeof(out->name), "a variable name after '::'") < 0)
+			return -1;
+	} else if (ident(s, out->name, sizeof(out->name), "a variable name") < 0)
 		return -1;
 	if (peek(s) == ':' && s->i + 1 < s->end && s->text[s->i + 1] == ':') {
 		if (strlen(out->name) >= sizeof(out->func))
@@ -310,32 +330,77 @@ static int unknown(const char *shown, struct addrspace *as, char *err, size_t er
 	return -1;
 }
 
+/* Is q a shared object's name ("liby.so", "libfoo.so.1") rather than a function's? */
+static int is_module_name(const char *q)
+{
+	const char *so = strstr(q, ".so");
+
+	return so && (so[3] == '\0' || so[3] == '.');
+}
+
+/* Does module path (a file name) answer to the qualifier q ("liby.so" matches liby.so.1)? */
+static int module_matches(const char *path, const char *q)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, q, strlen(q));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
 /*
- * The first static definition wins, searching the executable and then the
- * libraries; failing that, the first non-static one explains the refusal.
+ * Find the variable.  The executable's definition wins (a library's global
+ * that the executable also defines, or copy-relocates, lives there).
+ * Otherwise it must be defined in exactly one library, unless the user
+ * picked one with liby.so::name.  Returns 0 with *v, *bias and *mod (the
+ * index of the module), 1 if only a definition that cannot be watched was
+ * found (*v says why), -1 if none, -2 if ambiguous (err says so).
  */
 static int lookup(const struct wexpr *e, struct addrspace *as, struct sym_var *v,
-		  uint64_t *bias)
+		  uint64_t *bias, int *mod, char *err, size_t errlen)
 {
-	const char *func = e->func[0] ? e->func : NULL;
-	struct sym_var other;
-	int have_other = 0;
+	const char *q = e->func[0] && is_module_name(e->func) ? e->func : NULL;
+	const char *func = e->func[0] && !q ? e->func : NULL;
+	struct sym_var other, cand;
+	int have_other = 0, found = -1;
+	char where[512] = "";
 
 	for (int i = 0; i < as_module_count(as); i++) {
 		uint64_t b = 0;
 		struct symtab *st = as_module(as, i, &b);
 
-		if (!st || sym_find_var(st, func, e->name, v) < 0)
+		if (!st || (q && !module_matches(sym_path(st), q)) || sym_find_var(st, func, e->name, &cand) < 0)
 			continue;
-		if (v->kind == SYM_STATIC) {
+		if (cand.kind != SYM_STATIC) {
+			if (!have_other) {
+				other = cand;
+				have_other = 1;
+			}
+			continue;
+		}
+		append(where, sizeof(where), "%s%s", found >= 0 ? ", " : "", base_name(sym_path(st)));
+		if (found >= 0 && found != 0) {
+			snprintf(err, errlen, "'%s' is defined in several objects (%s): pick one, "
+				 "e.g. %s::%s", e->name, where, base_name(sym_path(st)), e->name);
+			return -2;
+		}
+		if (found < 0) {
+			*v = cand;
 			*bias = b;
-			return 0;
+			*mod = i;
+			found = i;
 		}
-		if (!have_other) {
-			other = *v;
-			have_other = 1;
-		}
+		if (i == 0)
+			break;	/* the executable's own */
 	}
+	if (found >= 0)
+		return 0;
 	if (!have_other)
 		return -1;
 	*v = other;
@@ -349,9 +414,10 @@ int wexpr_resolve(const struct wexpr *e, struct addrspace *as,
 	struct sym_var v;
 	uint64_t bias = 0, off = 0, size;
 	char shown[sizeof(out->name)];
-	int r;
+	int r, mod = 0;
 
 	memset(out, 0, sizeof(*out));
+	memset(&v, 0, sizeof(v));
 	if (e->kind == WEXPR_RANGE) {
 		out->addr = e->addr;
 		out->len = e->len;
@@ -364,7 +430,9 @@ int wexpr_resolve(const struct wexpr *e, struct addrspace *as,
 	if (e->func[0])
 		append(shown, sizeof(shown), "%s::", e->func);
 	append(shown, sizeof(shown), "%s", e->name);
-	r = lookup(e, as, &v, &bias);
+	r = lookup(e, as, &v, &bias, &mod, err, errlen);
+	if (r == -2)
+		return -1;
 	if (r < 0)
 		return unknown(shown, as, err, errlen);
 	if (r > 0)
@@ -408,6 +476,14 @@ int wexpr_resolve(const struct wexpr *e, struct addrspace *as,
 	}
 	out->addr = bias + v.addr + off;
 	out->len = size;
+	/* A library's variable says where it lives, as reports should. */
+	if (mod > 0 && !strstr(shown, ".so::")) {
+		uint64_t b;
+		struct symtab *st = as_module(as, mod, &b);
+
+		if (st)
+			append(shown, sizeof(shown), " (%s)", base_name(sym_path(st)));
+	}
 	snprintf(out->name, sizeof(out->name), "%s", shown);
 	return 0;
 }
