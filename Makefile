@@ -42,7 +42,11 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
 # Every samples/DIR/NAME.c is built twice, -O1 and -O2, with -g.
-SAMPLE_SRC := $(wildcard samples/*/*.c)
+# samples/shlib/lib*.c are shared libraries, not programs: built as
+# $(O)/samples/shlib/lib*.so, which the programs beside them link or dlopen.
+SHLIB_SRC  := $(wildcard samples/shlib/lib*.c)
+SHLIB_BIN  := $(SHLIB_SRC:samples/shlib/%.c=$(O)/samples/shlib/%.so)
+SAMPLE_SRC := $(filter-out $(SHLIB_SRC),$(wildcard samples/*/*.c))
 SAMPLE_BIN := $(foreach s,$(SAMPLE_SRC),$(O)/$(s:.c=)-O1 $(O)/$(s:.c=)-O2)
 SAMPLE_CFLAGS = -g -pthread -Wall -Wextra -Iinclude
 
@@ -70,13 +74,30 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libracewatch.a
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libracewatch.a $(LIBS) $(CMOCKA_LIBS)
 
-samples: $(SAMPLE_BIN)
+samples: $(SAMPLE_BIN) $(SHLIB_BIN)
+
+$(O)/samples/shlib/%.so: samples/shlib/%.c include/racewatch.h
+	@mkdir -p $(dir $@)
+	@echo "  CC -so  $<"
+	$(Q)$(CC) -O2 -g -fPIC -shared -fvisibility=hidden -pthread -Wall -Wextra -Iinclude -o $@ $<
 
 # A sample that is another one built with a -D (its race-free twin) includes it.
 $(O)/samples/basic/six_globals_locked-O1 $(O)/samples/basic/six_globals_locked-O2: samples/basic/six_globals.c
 
 # Samples also depend on the headers beside them (samples/DIR/*.h).
 .SECONDEXPANSION:
+# Programs in samples/shlib link libshared.so (found beside them at run time).
+SHLIB_LINK = -L$(O)/samples/shlib -lshared -Wl,-rpath,'$$ORIGIN'
+$(O)/samples/shlib/%-O1: samples/shlib/%.c $(SHLIB_BIN) $$(wildcard samples/shlib/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC -O1  $<"
+	$(Q)$(CC) -O1 $(SAMPLE_CFLAGS) -o $@ $< $(SHLIB_LINK)
+
+$(O)/samples/shlib/%-O2: samples/shlib/%.c $(SHLIB_BIN) $$(wildcard samples/shlib/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC -O2  $<"
+	$(Q)$(CC) -O2 $(SAMPLE_CFLAGS) -o $@ $< $(SHLIB_LINK)
+
 $(O)/samples/%-O1: samples/%.c include/racewatch.h $$(wildcard $$(dir samples/%)*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC -O1  $<"

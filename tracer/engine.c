@@ -4,6 +4,7 @@
 #include "counters.h"
 #include "coverage.h"
 #include "duty.h"
+#include "dynlink.h"
 #include "frontend.h"
 #include "marks.h"
 #include "policy.h"
@@ -103,6 +104,7 @@ static void on_exec(struct thread *t)
 		}
 	E.arm->forget(t);	/* exec removed our events / cleared the registers */
 	code_free(p);		/* and the sites: a new image */
+	p->dl_brk = 0;		/* and the dynamic linker */
 	trap_cache_flush();
 	proc_unload(p);
 	ctr_inc(CTR_EXECS);
@@ -119,31 +121,19 @@ static void on_exec(struct thread *t)
 	proc_remember_watches(p);
 	watchset_clear(p);
 	if (E.o->nwatch) {
-		int rc = watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err));
-
-		/* auto: more than the debug registers hold moves to code sites. */
-		if (rc < 0 && first && E.auto_backend && E.arm != &arm_code &&
-		    strstr(err, "hardware watchpoint") && probe_works(PROBE_INT3, NULL, 0)) {
-			E.arm = &arm_code;
-			watchset_slotless = 1;
-			ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());
-			rc = watchset_resolve(p, E.o->watch, E.o->nwatch, err, sizeof(err));
-			if (rc == 0)
-				rw_note("backend code: the watch set needs more than the %d debug-register "
-					"slots", HWBP_SLOTS);
+		/* A new image: every -w is looked for again. */
+		if (E.wstate)
+			memset(E.wstate, W_PENDING, (size_t)E.o->nwatch);
+		if (engine_resolve(p, t, first) < 0) {
+			E.fatal = 1;
+			return;
 		}
-		if (rc < 0) {
-			if (first) {
-				rw_error("%s", err);
-				E.fatal = 1;
-				return;
-			}
-			if (p->pid == E.main_pid)
-				rw_warn("after exec: %s; not watching it in this image", err);
-			else
-				rw_debug("process %d after exec: %s", p->pid, err);
-		} else if (first) {
+		if (first && p->nwatches)
 			engine_warn_no_dwarf(p);
+		/* Some wait for a library: follow the dynamic linker. */
+		if (engine_pending() && dynlink_plant(p) == 0 && !E.dl_used) {
+			E.dl_used = 1;
+			ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());
 		}
 	} else if (E.o->watch_all) {
 		if (engine_watch_all(p) && first && p->pid == E.main_pid)
@@ -153,7 +143,7 @@ static void on_exec(struct thread *t)
 	}
 	if (first && p->pid == E.main_pid && !p->nwatches && !E.o->nwatch && !E.o->watch_all)
 		engine_start_sampling(p);
-	else if (first && p->pid == E.main_pid && !p->nwatches)
+	else if (first && p->pid == E.main_pid && !p->nwatches && !engine_pending())
 		rw_note("nothing to watch: no variable resolved (see racewatch vars PROG)");
 	E.auto_backend = 0;
 	if (E.arm == &arm_code && (p->nwatches || E.sampling) &&
@@ -352,12 +342,53 @@ static int on_code_trap(struct thread *t)
 	}
 }
 
+/*
+ * The dynamic linker mapped or unmapped objects (t stopped at its
+ * rendezvous, the ret already emulated).  Watches whose object is gone are
+ * dropped and wait again; pending ones are looked for in what is new and
+ * armed now, before the new code runs.  t is resumed.
+ */
+static void on_dynlink(struct thread *t)
+{
+	struct proc *p = t->proc;
+	int from = p->nwatches;
+	char err[512];
+
+	as_refresh(p->as);
+	for (int i = 0; i < p->nwatches; i++) {
+		struct watch *w = &p->watches[i];
+		uint64_t bias;
+
+		if (!w->active || as_module_at(p->as, w->t.addr, &bias))
+			continue;
+		rw_debug("%s: its object was unloaded", w->t.name);
+		for (int k = 0; E.wstate && k < E.o->nwatch; k++)
+			if (!strcmp(E.o->watch[k], w->expr))
+				E.wstate[k] = W_PENDING;
+		code_drop_watch(p, i);
+		watchset_remove(p, w->t.addr);
+	}
+	if (engine_pending() && engine_resolve(p, t, 0) == 0 && p->nwatches > from) {
+		if (E.arm == &arm_code) {
+			if (code_add(t, from, err, sizeof(err)) < 0)
+				rw_warn("%s", err);
+		} else {
+			proc_rearm_all(p);
+		}
+	}
+	thread_resume(t, 0);
+}
+
 /* Signal-delivery stop: ours (a watchpoint trap) or the program's own. */
 static void on_signal(struct thread *t, int sig)
 {
 	siginfo_t si;
 	int slot;
 
+	if (sig == SIGTRAP && t->proc->dl_brk && dynlink_hit(t)) {
+		on_dynlink(t);
+		return;
+	}
 	if (sig == SIGTRAP && t->proc->code && on_code_trap(t))
 		return;
 	if (sig == E.arm->trap_signal && E.arm != &arm_code &&
@@ -464,6 +495,8 @@ static void dispatch(pid_t tid, int status)
 		/* The vfork child is done with our memory: its cleaning undone. */
 		if (t->proc->code)
 			code_replant_all(t->proc);
+		if (t->proc->dl_brk)
+			proc_write(t->proc, t->proc->dl_brk, "\xcc", 1);
 		thread_resume(t, 0);
 		break;
 	default:
@@ -503,7 +536,7 @@ long engine_trace_options(void)
 	if (E.o->follow_fork)
 		o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
 	/* Code sites are in memory a child copies: it must be cleaned or followed. */
-	if (E.arm == &arm_code)
+	if (E.arm == &arm_code || E.dl_used)
 		o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE;
 	return o;
 }
@@ -941,6 +974,7 @@ static void summary(void)
 {
 	uint64_t never = 0;
 
+	engine_report_never_defined();
 	for (int i = 0; i < E.nseen && !E.sampling; i++) {
 		char name[200];
 

@@ -50,7 +50,16 @@ struct engine {
 	struct seen_watch { char name[160]; uint64_t hits; } *seen;	/* every watch the main */
 	int nseen;		/* program had, with its accesses, for the exit's warnings */
 	sigset_t orig_mask;
+	/* -w expressions across execs and dlopens (engine_watch.c): */
+	unsigned char *wstate;	/* per -w: W_PENDING, W_RESOLVED (this image), W_FAILED */
+	unsigned char *wever;	/* per -w: resolved in some image at some time */
+	char searched[2048];	/* objects searched for pending names, for the exit error */
+	int dl_used;		/* a rendezvous breakpoint was planted: children must be cleaned */
 };
+
+#define W_PENDING	0
+#define W_RESOLVED	1
+#define W_FAILED	2
 
 /* The one engine of this process. */
 extern struct engine E;
@@ -95,6 +104,20 @@ void engine_warn_no_dwarf(struct proc *p);
 int engine_watch_all(struct proc *p);
 void engine_start_sampling(struct proc *p);
 int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size);
+/*
+ * Resolve the -w expressions still pending in p's image (all of them after
+ * an exec).  A name no loaded object defines stays pending (a later dlopen
+ * or exec may define it); other errors are fatal at p's first exec (-1,
+ * printed), warnings later.  New watches are added to p; the caller arms
+ * them.  t is the stopped thread (to move to code sites if need be).
+ */
+int engine_resolve(struct proc *p, struct thread *t, int first);
+/* How many -w expressions are still pending. */
+int engine_pending(void);
+/* The exit's errors for names no object ever defined. */
+void engine_report_never_defined(void);
+/* A child we do not follow: our int3 bytes out of its memory. */
+void engine_clean_child(struct proc *parent, pid_t child);
 
 /* attach.c */
 void engine_detach_all(void);

@@ -19,6 +19,8 @@
 #include "trap.h"
 #include "util.h"
 #include "watchset.h"
+#include "dynlink.h"
+#include "watchexpr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -146,4 +148,150 @@ int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size)
 		snprintf(wt.name, sizeof(wt.name), "heap");
 	}
 	return watchset_add(p, &wt, NULL, err, sizeof(err));
+}
+
+/* ---- -w across execs and dlopens ------------------------------------------ */
+
+static void note_searched(struct proc *p)
+{
+	for (int i = 0; p->as && i < as_module_count(p->as); i++) {
+		struct symtab *st = as_module(p->as, i, NULL);
+		const char *path = st ? sym_path(st) : NULL, *b;
+		char shown[600], exe[512], link[64];
+		ssize_t got;
+
+		if (!path)
+			continue;
+		if (i == 0) {
+			/* The executable by its real name, not /proc/PID/exe. */
+			snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
+			got = readlink(link, exe, sizeof(exe) - 1);
+			if (got > 0) {
+				exe[got] = '\0';
+				path = exe;
+			}
+		}
+		b = strrchr(path, '/');
+		rw_escape(shown, sizeof(shown), i == 0 || !b ? path : b + 1);
+		/* Whole entries only: ", NAME," or at either end. */
+		{
+			size_t n = strlen(shown), len = strlen(E.searched);
+			const char *f = E.searched;
+			int have = 0;
+
+			while ((f = strstr(f, shown))) {
+				if ((f == E.searched || f[-1] == ' ') && (f[n] == ',' || f[n] == '\0')) {
+					have = 1;
+					break;
+				}
+				f += n;
+			}
+			if (!have && len + n + 3 < sizeof(E.searched))
+				snprintf(E.searched + len, sizeof(E.searched) - len, "%s%s", len ? ", " : "", shown);
+		}
+	}
+}
+
+int engine_pending(void)
+{
+	int n = 0;
+
+	for (int i = 0; E.wstate && i < E.o->nwatch; i++)
+		n += E.wstate[i] == W_PENDING;
+	return n;
+}
+
+static unsigned char *wnoted;	/* per -w: its "waiting" line was printed */
+
+int engine_resolve(struct proc *p, struct thread *t, int first)
+{
+	char err[800], why[512];
+
+	if (!E.wstate) {
+		E.wstate = xcalloc((size_t)E.o->nwatch + 1, 1);
+		E.wever = xcalloc((size_t)E.o->nwatch + 1, 1);
+		wnoted = xcalloc((size_t)E.o->nwatch + 1, 1);
+	}
+	for (int i = 0; i < E.o->nwatch; i++) {
+		const char *x = E.o->watch[i];
+		struct watch_target wt;
+		struct wexpr e;
+		int rc;
+
+		if (E.wstate[i] != W_PENDING)
+			continue;
+		if (wexpr_parse(x, &e, why, sizeof(why)) < 0 || wexpr_resolve(&e, p->as, &wt, why, sizeof(why)) < 0) {
+			/* Not defined anywhere yet: a library or a later exec may. */
+			if (strstr(why, "unknown variable")) {
+				note_searched(p);
+				if (p->pid == E.main_pid && !wnoted[i]) {
+					const char *hint = strstr(why, " (did you mean");
+					char shown[600];
+
+					wnoted[i] = 1;
+					rw_escape(shown, sizeof(shown), hint ? hint : "");
+					rw_note("-w %s: not defined by the program or the objects loaded so "
+						"far%s; waiting for a library or a later exec that defines it",
+						x, shown);
+				}
+				continue;
+			}
+			snprintf(err, sizeof(err), "-w %s: %s", x, why);
+			goto bad;
+		}
+		rc = watchset_add(p, &wt, x, why, sizeof(why));
+		/* auto: more than the debug registers hold moves to code sites,
+		 * while nothing is armed yet. */
+		if (rc < 0 && first && E.auto_backend && E.arm != &arm_code &&
+		    strstr(why, "hardware watchpoint") && probe_works(PROBE_INT3, NULL, 0)) {
+			E.arm = &arm_code;
+			watchset_slotless = 1;
+			if (t)
+				ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());
+			rw_note("backend code: the watch set needs more than the %d debug-register slots",
+				HWBP_SLOTS);
+			rc = watchset_add(p, &wt, x, why, sizeof(why));
+		}
+		if (rc < 0) {
+			snprintf(err, sizeof(err), "-w %s: %s", x, why);
+			goto bad;
+		}
+		E.wstate[i] = W_RESOLVED;
+		E.wever[i] = 1;
+		continue;
+bad:
+		if (first) {
+			rw_error("%s", err);
+			return -1;
+		}
+		if (p->pid == E.main_pid)
+			rw_warn("%s; not watching it", err);
+		E.wstate[i] = W_FAILED;
+	}
+	return 0;
+}
+
+void engine_report_never_defined(void)
+{
+	for (int i = 0; E.wever && i < E.o->nwatch; i++)
+		if (!E.wever[i] && E.wstate[i] == W_PENDING)
+			rw_error("-w %s: not found in %s", E.o->watch[i],
+				 E.searched[0] ? E.searched : "the program");
+}
+
+void engine_clean_child(struct proc *parent, pid_t child)
+{
+	char path[64];
+	int fd;
+
+	if (parent->code)
+		code_clean_child(parent, child);
+	if (!parent->dl_brk)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/mem", child);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dynlink_unplant(parent, fd);
+		close(fd);
+	}
 }

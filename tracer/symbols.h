@@ -76,6 +76,10 @@ size_t sym_segments(const struct symtab *st, const struct sym_segment **segs);
 const char *sym_func_at(const struct symtab *st, uint64_t addr,
 			uint64_t *start, uint64_t *size);
 
+/* The link-time address of the function called name (symbol tables,
+ * .dynsym included).  0, or -1 if there is none. */
+int sym_func_named(const struct symtab *st, const char *name, uint64_t *addr);
+
 /*
  * The source frames at addr, innermost first: out[0] is the function the
  * instruction belongs to (possibly inlined, then out[0].inlined = 1 and

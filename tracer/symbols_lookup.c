@@ -424,3 +424,13 @@ int sym_type_index(const struct sym_type *t, uint64_t i,
 	*et = s->target;
 	return 0;
 }
+
+int sym_func_named(const struct symtab *st, const char *name, uint64_t *addr)
+{
+	for (size_t i = 0; i < st->nfns; i++)
+		if (!strcmp(st->fns[i].name, name)) {
+			*addr = st->fns[i].start;
+			return 0;
+		}
+	return -1;
+}

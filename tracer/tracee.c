@@ -294,6 +294,7 @@ static struct proc *proc_fork(struct proc *parent, pid_t child)
 	p->slot_mask = parent->slot_mask;
 	p->gen = 1;
 	p->code = code_clone(parent->code);
+	p->dl_brk = parent->dl_brk;
 	return p;
 }
 
@@ -314,8 +315,8 @@ struct thread *thread_adopt(pid_t tid)
 		/* A child we do not follow: it must not meet our int3 bytes. */
 		struct proc *parent = proc_find((pid_t)proc_status_field(tid, "PPid", 10));
 
-		if (parent && parent->code)
-			code_clean_child(parent, tid);
+		if (parent && (parent->code || parent->dl_brk))
+			engine_clean_child(parent, tid);
 	}
 	if (!p) {
 		rw_debug("stop of unknown thread %d (tgid %d): detaching", tid, tgid);

@@ -57,6 +57,7 @@ struct proc {
 	struct scope *scopes;	/* scoped assertions in force */
 	int rearm_pending;	/* threads interrupted to take a new layout */
 	struct codeset *code;	/* code backend: sites and scratch page (arm_code.c) */
+	uint64_t dl_brk;	/* the dynamic linker's rendezvous int3, 0 if none (dynlink.c) */
 	struct proc *next;
 };
 

@@ -477,7 +477,7 @@ int wexpr_resolve(const struct wexpr *e, struct addrspace *as,
 	out->addr = bias + v.addr + off;
 	out->len = size;
 	/* A library's variable says where it lives, as reports should. */
-	if (mod > 0 && !strstr(shown, ".so::")) {
+	if (mod > 0 && !(e->func[0] && is_module_name(e->func))) {
 		uint64_t b;
 		struct symtab *st = as_module(as, mod, &b);
 
