@@ -196,7 +196,56 @@ static int check_target(pid_t pid)
 		rw_error("attach: process %d is a zombie: it has exited and only waits to be reaped", pid);
 		return 2;
 	}
+	/* Field 9, the flags: PF_KTHREAD (0x00200000) marks a kernel thread. */
+	if (rp) {
+		unsigned long flags = 0;
+		char state;
+		int ppid, pgrp, session, tty, tpgid;
+
+		if (sscanf(rp + 2, "%c %d %d %d %d %d %lu", &state, &ppid, &pgrp, &session, &tty,
+			   &tpgid, &flags) == 7 && (flags & 0x00200000ul)) {
+			rw_error("attach: %d is a kernel thread: it has no user-space memory to watch", pid);
+			return 2;
+		}
+	}
+	{
+		long long tracer = proc_status_field(pid, "TracerPid", 10);
+
+		if (tracer > 0) {
+			char comm[64] = "?";
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%lld/comm", tracer);
+			if ((f = fopen(path, "r"))) {
+				if (fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			rw_escape(buf, sizeof(buf), comm);
+			rw_error("attach: process %d is already traced by %lld (%s): a process has only "
+				 "one tracer; detach that one first", pid, tracer, buf);
+			return 2;
+		}
+	}
 	return 0;
+}
+
+/* Has pid gone (exited, or only a zombie left) since we looked? */
+static int target_gone(pid_t pid)
+{
+	char path[64], buf[512], *rp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
 }
 
 /*
@@ -214,7 +263,7 @@ static int seize_all(struct proc *p)
 		struct dirent *de;
 
 		if (!d) {
-			rw_error("attach: process %d is gone", p->pid);
+			rw_error("attach: process %d exited while racewatch attached to it", p->pid);
 			return -1;
 		}
 		added = 0;
@@ -316,20 +365,34 @@ int engine_attach(const struct options *o)
 	E.attached = 1;
 	E.main_pid = o->pid;
 	p = proc_new(o->pid);
-	if (seize_all(p) < 0) {
-		engine_detach_all();
-		return 2;
+	/*
+	 * Debug info and -w first: a bad name is an error before a single
+	 * thread is seized, and the process waits for nothing while we index.
+	 * Only where reading it needs the attach itself (another user's
+	 * process, say) does the seize go first, for its clearer reason.
+	 */
+	if (proc_load(p, err, sizeof(err)) < 0) {
+		if (target_gone(o->pid)) {
+			rw_error("attach: process %d exited while racewatch attached to it", o->pid);
+			return 2;
+		}
+		proc_unload(p);
+		if (seize_all(p) < 0) {
+			engine_detach_all();
+			return 2;
+		}
+		if (proc_load(p, err, sizeof(err)) < 0) {
+			rw_error("attach: %s", target_gone(o->pid) ?
+				 "the process exited while racewatch attached to it" : err);
+			engine_detach_all();
+			return 2;
+		}
 	}
 	if (E.arm == &arm_ptrace)
 		rw_warn("--backend ptrace: the debug registers outlive racewatch; if racewatch is "
 			"killed with SIGKILL, process %d dies of SIGTRAP at its next watched access "
 			"(the perf backend has no such risk)", o->pid);
 
-	if (proc_load(p, err, sizeof(err)) < 0) {
-		rw_error("attach: %s", err);
-		engine_detach_all();
-		return 2;
-	}
 	p->exec_seen = 1;
 	if (o->nwatch) {
 		rc = watchset_resolve(p, o->watch, o->nwatch, err, sizeof(err));
@@ -345,12 +408,20 @@ int engine_attach(const struct options *o)
 			return 2;
 		}
 		engine_warn_no_dwarf(p);
+	} else if (o->watch_all) {
+		engine_watch_all(p);
 	} else {
 		registry_watch_registered(p);
-		if (!p->nwatches && !o->watch_all)
+		if (!p->nwatches)
 			engine_start_sampling(p);
 	}
 	E.auto_backend = 0;
+	if (!p->nthreads && seize_all(p) < 0) {
+		if (target_gone(o->pid))
+			rw_error("attach: process %d exited while racewatch attached to it", o->pid);
+		engine_detach_all();
+		return 2;
+	}
 	if (E.arm == &arm_code && (p->nwatches || E.sampling) && attach_code_setup(p) < 0) {
 		engine_detach_all();
 		return 2;
