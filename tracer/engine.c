@@ -476,6 +476,8 @@ static void dispatch(pid_t tid, int status)
 
 	sig = WSTOPSIG(status);
 	event = (unsigned)status >> 16;
+	if (event != PTRACE_EVENT_STOP)
+		t->flags &= ~TF_GROUP_STOP;	/* running again (SIGCONT) */
 	switch (event) {
 	case 0:
 		on_signal(t, sig);
@@ -507,10 +509,55 @@ static void dispatch(pid_t tid, int status)
 
 /* ---- the tracer's own signals ------------------------------------------- */
 
+/*
+ * Ctrl-Z (or SIGTTIN/SIGTTOU): the whole program must stop, then us, as
+ * without the tracer.  The terminal sent the signal to the program too (it
+ * shares our process group); its threads enter group-stop one by one
+ * (on_event_stop parks them), and only when every one has do we stop
+ * ourselves, so the shell sees the job stopped.  `fg` continues both.
+ * Attached, the process is not ours to stop: we just get out of its way
+ * (no window holds a thread) and stop.
+ */
+static void job_stop(const struct signalfd_siginfo *si)
+{
+	if (E.attached) {
+		sampler_close_all();
+		kill(getpid(), SIGSTOP);
+		return;
+	}
+	if (si->ssi_code == SI_USER || si->ssi_code == SI_QUEUE)
+		kill(E.main_pid, (int)si->ssi_signo);
+	E.tstp_since = now_ns();
+}
+
+/* Called from the loop: has the program finished stopping?  Then stop. */
+static void job_stop_check(void)
+{
+	struct proc *p = proc_find(E.main_pid);
+	int all = p != NULL;
+
+	if (!E.tstp_since)
+		return;
+	for (int h = 0; all && h < HASH_SIZE; h++)
+		for (struct thread *t = E.hash[h]; t; t = t->hnext)
+			if (t->proc == p && !(t->flags & TF_GROUP_STOP))
+				all = 0;
+	if (all) {
+		E.tstp_since = 0;
+		kill(getpid(), SIGSTOP);	/* until fg / SIGCONT */
+	} else if (now_ns() - E.tstp_since > 2000000000ull) {
+		E.tstp_since = 0;	/* the program chose not to stop */
+	}
+}
+
 static void on_tracer_signal(const struct signalfd_siginfo *si)
 {
 	if (si->ssi_signo == SIGCHLD)
 		return;
+	if (si->ssi_signo == SIGTSTP || si->ssi_signo == SIGTTIN || si->ssi_signo == SIGTTOU) {
+		job_stop(si);
+		return;
+	}
 	if (E.attached) {
 		/* Ctrl-C, kill, hangup: detach and leave the process running. */
 		E.stop_requested = 1;
@@ -646,6 +693,10 @@ static int setup_signals(void)
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	/* Job control: we stop only once the program has (on_tracer_signal). */
+	sigaddset(&set, SIGTSTP);
+	sigaddset(&set, SIGTTIN);
+	sigaddset(&set, SIGTTOU);
 	if (sigprocmask(SIG_BLOCK, &set, &E.orig_mask) < 0)
 		return -1;
 	E.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -725,6 +776,9 @@ void engine_loop(void)
 			if (timeout < 0 || timeout > 20)
 				timeout = 20;
 		}
+		job_stop_check();
+		if (E.tstp_since && (timeout < 0 || timeout > 20))
+			timeout = 20;
 
 		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)

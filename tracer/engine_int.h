@@ -55,6 +55,7 @@ struct engine {
 	unsigned char *wever;	/* per -w: resolved in some image at some time */
 	char searched[2048];	/* objects searched for pending names, for the exit error */
 	int dl_used;		/* a rendezvous breakpoint was planted: children must be cleaned */
+	uint64_t tstp_since;	/* Ctrl-Z: waiting since then for the program to stop */
 };
 
 #define W_PENDING	0
