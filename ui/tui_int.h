@@ -119,11 +119,19 @@ int list_move(enum action a, int page);
 /* tui.c */
 extern const char *tui_gdb_dir;		/* --gdb-script DIR, or NULL */
 extern char *const *tui_argv;		/* the traced command (run), or NULL */
+int tui_view_terminal(void);		/* view: open the terminal; 0, or -1 after an error */
 int tui_run_view(void);			/* view's loop, after view.c loaded the file */
 
 /* draw.c: clipped, escaped text; bars. */
 void put_raw(int y, int x, int w, const char *s);	/* s is safe already */
 void put_esc(int y, int x, int w, const char *s);	/* s comes from the target */
+/*
+ * Append to buf (size len, *n bytes used, NUL-terminated): bounded,
+ * whatever the pieces (a long report path, extreme numbers from a report
+ * file).  The result is cut at len - 1; *n never passes it.
+ */
+void draw_cat(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void draw_screen(int clear_all);
 /* The function of the top frame of a stack, escaped; "?" if unknown. */
 void frame_func(char *buf, size_t len, const struct report_frame *fr, int n);
