@@ -101,6 +101,7 @@ void prompt_draw(int y);
 /* model.c: the races shown, sorted and filtered; selection kept by identity. */
 void model_add(const struct race *r);
 void model_changed(void);		/* a count or time changed */
+void model_clear(void);			/* forget every race (view_reset) */
 int model_total(void);
 int model_rows(void);
 const struct race *model_row(int i);
@@ -119,6 +120,11 @@ int list_move(enum action a, int page);
 /* tui.c */
 extern const char *tui_gdb_dir;		/* --gdb-script DIR, or NULL */
 extern char *const *tui_argv;		/* the traced command (run), or NULL */
+/* view.c: the records of buf[0..len) (JSON lines) into the model, as the
+ * file would be read; view_reset frees them all again (fuzzing).  Returns
+ * how many racewatch records were read. */
+int view_parse(const char *buf, size_t len);
+void view_reset(void);
 int tui_view_terminal(void);		/* view: open the terminal; 0, or -1 after an error */
 int tui_run_view(void);			/* view's loop, after view.c loaded the file */
 

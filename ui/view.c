@@ -226,6 +226,68 @@ static int record(const char *line, size_t len)
 	return known;
 }
 
+/* A line without its end: 1 if counted as malformed, else 0. */
+static int one_line(const char *s, size_t len, int too_long, int *records)
+{
+	int kind;
+
+	while (len && s[len - 1] == '\r')
+		len--;
+	if (!len && !too_long)
+		return 0;
+	kind = too_long || memchr(s, '\0', len) ? 0 : record(s, len);
+	*records += kind == 2;
+	return !kind;
+}
+
+int view_parse(const char *buf, size_t len)
+{
+	int records = 0;
+
+	while (len) {
+		const char *nl = memchr(buf, '\n', len);
+		size_t k = nl ? (size_t)(nl - buf) : len;
+
+		T.malformed += one_line(buf, k > LINE_MAX_BYTES ? 0 : k, k > LINE_MAX_BYTES, &records);
+		k += nl != NULL;
+		buf += k;
+		len -= k;
+	}
+	return records;
+}
+
+static void free_frames(struct report_frame *fr, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(fr[i].func);
+		free(fr[i].file);
+		free(fr[i].module);
+		free(fr[i].sym);
+	}
+	free(fr);
+}
+
+void view_reset(void)
+{
+	for (int i = 0; i < nraces; i++) {
+		free_frames(races[i]->fa, races[i]->nfa);
+		free_frames(races[i]->fb, races[i]->nfb);
+		free(races[i]);
+	}
+	free(races);
+	races = NULL;
+	nraces = 0;
+	model_clear();
+	for (int i = 0; T.argv && T.argv[i]; i++)
+		free(T.argv[i]);
+	free(T.argv);
+	free(T.cwd);
+	T.argv = NULL;
+	T.cwd = NULL;
+	T.malformed = 0;
+	T.ended = 0;
+}
+
 /*
  * The next line of f into lb (without its line end).  A line longer than
  * LINE_MAX_BYTES is read to its end but not kept: *too_long is set.
@@ -290,7 +352,7 @@ static FILE *open_report(const char *path)
 int tui_view(const char *path)
 {
 	struct line_buf lb = { 0 };
-	int records = 0, kind;
+	int records = 0;
 	FILE *f;
 
 	/* The terminal first: without one, the file is not even read. */
@@ -300,18 +362,8 @@ int tui_view(const char *path)
 		return 2;
 	T.path = path;
 	T.exit_status = -1;
-	while (next_line(f, &lb)) {
-		size_t len = lb.len;
-
-		while (len && lb.s[len - 1] == '\r')
-			len--;
-		if (!len && !lb.too_long)
-			continue;
-		kind = lb.too_long || memchr(lb.s, '\0', len) ? 0 : record(lb.s, len);
-		if (!kind)
-			T.malformed++;
-		records += kind == 2;
-	}
+	while (next_line(f, &lb))
+		T.malformed += one_line(lb.s, lb.len, lb.too_long, &records);
 	free(lb.s);
 	if (ferror(f)) {
 		rw_error("view: cannot read %s: %s", path, strerror(errno));
