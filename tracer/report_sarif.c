@@ -9,7 +9,8 @@
  * Written whole (outfile_replace: a temporary file renamed over a regular
  * target, in place for anything else): once when the run starts, with no
  * results and executionSuccessful false (so a killed tracer leaves a valid
- * log that says it did not finish), then again at exit.  Before the run
+ * log that says it did not finish; a regular file only), then again at
+ * exit.  Before the run
  * starts nothing is written: a bad command line leaves the old log.
  */
 #include "report.h"
@@ -21,6 +22,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,9 +307,15 @@ int report_sarif_open(const char *path, char *const *argv, dev_t *dev, ino_t *in
 	return 0;
 }
 
+/* The unfinished log only goes to a file: a FIFO or a device takes one
+ * document, the final one (its reader may stop at the first end of file). */
 int report_sarif_begin(void)
 {
-	return sarif_path ? write_file(0, -1, 0) : 0;
+	struct stat st;
+
+	if (!sarif_path || (stat(sarif_path, &st) == 0 && !S_ISREG(st.st_mode)))
+		return 0;
+	return write_file(0, -1, 0);
 }
 
 int report_sarif_write(int exit_status)
