@@ -100,22 +100,19 @@ tm() {
 	rm -f "$TMP/$1.rc"
 	TM new-session -d -s "$1" -x 120 -y 40 "cd '$PWD' && $2; echo \$? >'$TMP/$1.tmp'; mv '$TMP/$1.tmp' '$TMP/$1.rc'; exec sleep 300"
 }
-# tm_until NAME SECS STRING: the pane shows STRING (screen in $TMP/NAME.screen).
-tm_until() {
-	local end=$((SECONDS + $2))
-	until TM capture-pane -p -t "$1" >"$TMP/$1.screen" 2>/dev/null && grep -qF -- "$3" "$TMP/$1.screen"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.1
-	done
+# tm_shows NAME STRING: the pane shows STRING now (screen in $TMP/NAME.screen);
+# else waits a tenth of a second and fails, for retry_until.
+tm_shows() {
+	TM capture-pane -p -t "$1" >"$TMP/$1.screen" 2>/dev/null && grep -qF -- "$2" "$TMP/$1.screen" && return 0
+	sleep 0.1
+	return 1
 }
-# tm_rc NAME SECS: CMD ended; its status in RC ("none" if it did not).
+tm_until() { retry_until "$2" tm_shows "$1" "$3"; }
+# tm_rc NAME SECS: CMD ended within SECS; its status in RC ("none" if not).
+tm_ended() { [ -f "$TMP/$1.rc" ] && return 0; sleep 0.1; return 1; }
 tm_rc() {
-	local end=$((SECONDS + $2))
-	until [ -f "$TMP/$1.rc" ]; do
-		[ $SECONDS -ge $end ] && { RC=none; return 1; }
-		sleep 0.1
-	done
-	RC=$(cat "$TMP/$1.rc")
+	RC=none
+	retry_until "$2" tm_ended "$1" && RC=$(cat "$TMP/$1.rc")
 }
 
 V=$TMP/v/$(printf 'long-directory-name-%.0s' 1 2 3 4 5 6 7 8 9 10 11 12)
