@@ -145,6 +145,35 @@ asan: all
 	[ $$n -eq 0 ] || grep -h '^SUMMARY' $(ASAN_LOG).* | sort | uniq -c | sort -rn; \
 	[ $$rc -eq 0 ] && [ $$n -eq 0 ]
 
+# libFuzzer harnesses, tests/fuzz/fuzz_*.c: the JSON lines reader behind
+# view, the suppressions parser, watch expressions resolved through the
+# ELF/DWARF index.  Built with clang, ASan and UBSan under build-fuzz/,
+# seeded from the repository (tests/fuzz/seeds.sh), each run FUZZ_SECONDS
+# (make fuzz FUZZ_SECONDS=3600 for a long run; FUZZ_JOBS=N to fork).
+# Corpora and findings stay under build-fuzz/.
+FUZZ_O       := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/tests/fuzz/%)
+
+.PHONY: fuzz fuzz-build
+fuzz: fuzz-build
+	$(Q)rm -rf $(FUZZ_O)/seeds && ./tests/fuzz/seeds.sh $(FUZZ_O)/seeds >/dev/null
+	$(Q)for c in $(FUZZ_O)/seeds/*; do mkdir -p $(FUZZ_O)/tests/fuzz/corpus/$$(basename $$c) && \
+	    cp $$c/* $(FUZZ_O)/tests/fuzz/corpus/$$(basename $$c)/; done
+	$(Q)./tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory O=$(FUZZ_O) CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_BIN)
+
+$(O)/tests/fuzz/%: tests/fuzz/%.c $(O)/libracewatch.a $(UI_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(UI_OBJ) $(O)/libracewatch.a $(LIBS)
+
 # Attach to and detach from a running sample STRESS_COUNT times and check it
 # never noticed; prints the attach and detach times (make test runs 20).
 STRESS_COUNT ?= 500
@@ -175,6 +204,6 @@ bench: all
 	$(Q)O=$(O) ./bench/run.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(DEPFILES)

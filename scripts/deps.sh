@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="gcc make pkg-config libdwarf-dev libelf-dev libncurses-dev libzydis-dev
-libunwind-dev libcmocka-dev tmux gdb"
+libunwind-dev libcmocka-dev tmux gdb clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

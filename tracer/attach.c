@@ -427,6 +427,7 @@ int engine_attach(const struct options *o)
 		return 2;
 	}
 	registry_open(p);
+	report_begin();
 	proc_rearm_all(p);
 	attach_note(p);
 

@@ -156,6 +156,8 @@ static void on_exec(struct thread *t)
 			"instructions, %d armed at a time)", (unsigned long long)counters[CTR_SITES],
 			SAMPLE_SITES);
 	registry_open(p);
+	if (first && p->pid == E.main_pid)
+		report_begin();	/* the run has started: report files may be replaced now */
 	thread_arm(t);
 	thread_resume(t, t->pending_sig);
 	t->pending_sig = 0;

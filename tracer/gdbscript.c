@@ -19,6 +19,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ int report_gdb_open(const char *dir, char *const *argv, char *err, size_t errlen
 		snprintf(err, errlen, "--gdb-script: cannot write in %s: %s", dir, strerror(errno));
 		return -1;
 	}
+	free(gdb_dir);
 	gdb_dir = xstrdup(dir);
 	gdb_argv = argv;
 	return 0;
@@ -106,17 +108,22 @@ static int gdb_lvalue(const char *v)
 	return 1;
 }
 
-/* PROG ARGS quoted for a POSIX shell, into a comment (newlines escaped). */
+/*
+ * PROG ARGS quoted for a shell, into a comment: single quotes, and every
+ * byte that is not printable ASCII (controls, DEL, anything >= 0x80: the
+ * arguments may come from a report file) as bash's $'\xNN', so that
+ * neither the comment nor a terminal showing the file sees it raw.
+ */
 static void shell_args(FILE *f)
 {
 	for (int i = 0; gdb_argv && gdb_argv[i]; i++) {
 		fputc(' ', f);
 		fputc('\'', f);
-		for (const char *s = gdb_argv[i]; *s; s++) {
+		for (const unsigned char *s = (const unsigned char *)gdb_argv[i]; *s; s++) {
 			if (*s == '\'')
 				fputs("'\\''", f);
-			else if (*s == '\n')
-				fputs("'$'\\n''", f);
+			else if (*s < 0x20 || *s >= 0x7f)
+				fprintf(f, "'$'\\x%02x''", *s);
 			else
 				fputc(*s, f);
 		}
@@ -199,12 +206,13 @@ static int site_ok(const struct report_frame *fr, int n)
 		     (fr[0].sym && ident(fr[0].sym) && !*ident(fr[0].sym)));
 }
 
-void report_gdb_race(const struct race *r)
+int report_gdb_race(const struct race *r)
 {
 	char path[4096], title[600], var[256];
 	int have_wp = gdb_lvalue(r->var), two = r->kind != RACE_UNKNOWN_ORIGIN;
-	int sites;
+	int sites, fd;
 	FILE *f;
+	struct stat st;
 
 	/* Both accesses at one instruction (two threads in the same code): one site. */
 	if (two && r->nfa && r->nfb && r->fa[0].pc == r->fb[0].pc)
@@ -212,12 +220,21 @@ void report_gdb_race(const struct race *r)
 	sites = site_ok(r->fa, r->nfa) + (two && site_ok(r->fb, r->nfb));
 
 	if (!gdb_dir)
-		return;
+		return 0;
 	snprintf(path, sizeof(path), "%s/race-%u.gdb", gdb_dir, r->id);
-	f = fopen(path, "w");
-	if (!f) {
-		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno));
-		return;
+	/* Never through a planted link, never into a FIFO or a device. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EEXIST;
+	}
+	if (fd < 0 || ftruncate(fd, 0) < 0 || !(f = fdopen(fd, "w"))) {
+		rw_warn("--gdb-script: cannot write %s: %s", path,
+			errno == ELOOP || errno == EEXIST ? "not a regular file" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	report_title(title, sizeof(title), r);
 	plain(title, sizeof(title), title);
@@ -254,6 +271,14 @@ void report_gdb_race(const struct race *r)
 	if (two)
 		site(f, 2, &r->b, r->fb, r->nfb, have_wp);
 	fputs("\ncontinue\n", f);
-	if (fclose(f) != 0)
+	if (fflush(f) != 0 || ferror(f)) {
+		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno ? errno : EIO));
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0) {
 		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -40,8 +40,7 @@ static int dispatch(struct options *op)
 		if (o.tui && tui_start(&o) < 0)
 			return 2;
 		status = engine_run(&o);
-		report_finish(status);
-		return status;
+		return report_finish(status);
 	case CMD_PROBE:
 		return probe_main();
 	case CMD_VIEW:
@@ -54,8 +53,7 @@ static int dispatch(struct options *op)
 		if (o.tui && tui_start(&o) < 0)
 			return 2;
 		status = engine_attach(&o);
-		report_finish(status);
-		return status;
+		return report_finish(status);
 	}
 	return 2;
 }

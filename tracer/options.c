@@ -87,8 +87,20 @@ static int number(const char *opt, const char *arg, uint64_t lo, uint64_t hi, ui
 	return 0;
 }
 
+/* -w EXPR given twice: watched once, and said so. */
+static int watch_seen(const struct options *o, const char *expr)
+{
+	for (int i = 0; i < o->nwatch; i++)
+		if (!strcmp(o->watch[i], expr)) {
+			rw_warn("-w %s given twice; watching it once", expr);
+			return 1;
+		}
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 {
+	const char *ignored = NULL;	/* first option view/probe would not use */
 	uint64_t v;
 	int c;
 
@@ -130,9 +142,14 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the program name so its own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+:w:o:vqh", longopts, NULL)) != -1) {
+	for (int at = optind; (c = getopt_long(argc, argv, "+:w:o:vqh", longopts, NULL)) != -1;
+	     at = optind) {
+		if (!ignored && c != 'v' && c != 'q' && c != 'h' && at < argc)
+			ignored = argv[at];
 		switch (c) {
 		case 'w':
+			if (watch_seen(o, optarg))
+				break;
 			o->watch = xrealloc(o->watch, sizeof(char *) * (size_t)(o->nwatch + 1));
 			o->watch[o->nwatch++] = optarg;
 			break;
@@ -240,6 +257,11 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 		}
 	}
 
+	if ((o->cmd == CMD_VIEW || o->cmd == CMD_PROBE) && ignored) {
+		rw_error("%s: option '%s' does not apply to it (only -v and -h do)",
+			 o->cmd == CMD_VIEW ? "view" : "probe", ignored);
+		return -1;
+	}
 	switch (o->cmd) {
 	case CMD_RUN:
 		if (optind >= argc) {

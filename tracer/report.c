@@ -2,6 +2,7 @@
 #include "addrspace.h"
 #include "counters.h"
 #include "options.h"
+#include "outfile.h"
 #include "stack.h"
 #include "suppress.h"
 #include "util.h"
@@ -9,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +28,9 @@ double report_start_wall;
 static struct {
 	int depth;		/* --stack-depth */
 	int json, sarif, gdb;	/* which sinks are open */
+	int begun;		/* report_begin ran: the outputs were truncated */
 	int finished;		/* report_finish ran */
+	int failed;		/* a report file could not be written */
 	struct supp_set supp;	/* --suppressions */
 } R = { .depth = REPORT_DEFAULT_DEPTH };
 
@@ -39,10 +43,86 @@ static void at_exit(void)
 	report_finish(-1);
 }
 
+/*
+ * Which file an output must never be: the program (run: as PATH finds it;
+ * attach: /proc/PID/exe), the suppressions file, another output.  0, or -1
+ * after a one-line error.
+ */
+struct file_id {
+	const char *what, *name;	/* "-o", "the program"...; as given */
+	dev_t dev;
+	ino_t ino;
+};
+
+/* The program's file, looked at before any output is created. */
+static int program_id(const struct options *o, struct file_id *p)
+{
+	static char exe[64];
+	struct stat st;
+
+	p->what = "the program";
+	if (o->cmd == CMD_RUN && o->argv)
+		return outfile_program_id(p->name = o->argv[0], &p->dev, &p->ino);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)o->pid);
+	if (o->cmd != CMD_ATTACH || stat(p->name = exe, &st) < 0)
+		return -1;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	return 0;
+}
+
+static int check_distinct(const struct options *o, const struct file_id *prog, dev_t sdev,
+			  ino_t sino)
+{
+	struct file_id f[4];
+	struct stat st;
+	int n = 0, nout;
+
+	if (report_json_id(&f[n].dev, &f[n].ino) == 0) {
+		f[n].what = "-o";
+		f[n++].name = o->json_path;
+	}
+	if (sino) {
+		f[n].what = "--sarif";
+		f[n].name = o->sarif_path;
+		f[n].dev = sdev;
+		f[n++].ino = sino;
+	}
+	nout = n;
+	if (o->suppressions && stat(o->suppressions, &st) == 0) {
+		f[n].what = "the suppressions file";
+		f[n].name = o->suppressions;
+		f[n].dev = st.st_dev;
+		f[n++].ino = st.st_ino;
+	}
+	if (prog)
+		f[n++] = *prog;
+	for (int i = 0; i < nout; i++)
+		for (int j = i + 1; j < n; j++)
+			if (f[i].dev == f[j].dev && f[i].ino == f[j].ino) {
+				rw_error("%s %s is the same file as %s %s: refusing to overwrite it",
+					 f[i].what, f[i].name, f[j].what, f[j].name);
+				return -1;
+			}
+	return 0;
+}
+
+/* A bad file or a clash: nothing written, nothing left behind. */
+static int init_failed(void)
+{
+	R.finished = 1;
+	report_json_close(NULL, 0, -1);
+	return -1;
+}
+
 int report_init(const struct options *o)
 {
-	char err[512];
+	char err[4200];
 	struct timespec ts;
+	struct file_id prog;
+	int have_prog = program_id(o, &prog) == 0;
+	dev_t sdev = 0;
+	ino_t sino = 0;
 
 	report_start_ns = now_ns();
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -60,16 +140,18 @@ int report_init(const struct options *o)
 		R.json = 1;
 	}
 	if (o->sarif_path) {
-		if (report_sarif_open(o->sarif_path, o->argv, err, sizeof(err)) < 0) {
+		if (report_sarif_open(o->sarif_path, o->argv, &sdev, &sino, err, sizeof(err)) < 0) {
 			rw_error("%s", err);
-			return -1;
+			return init_failed();
 		}
 		R.sarif = 1;
 	}
+	if (check_distinct(o, have_prog ? &prog : NULL, sdev, sino) < 0)
+		return init_failed();
 	if (o->gdb_dir) {
 		if (report_gdb_open(o->gdb_dir, o->argv, err, sizeof(err)) < 0) {
 			rw_error("%s", err);
-			return -1;
+			return init_failed();
 		}
 		R.gdb = 1;
 	}
@@ -79,19 +161,35 @@ int report_init(const struct options *o)
 
 struct run_summary report_summary;
 
-void report_finish(int exit_status)
+void report_begin(void)
+{
+	if (R.begun || R.finished)
+		return;
+	R.begun = 1;
+	if (R.json && report_json_begin() < 0)
+		R.failed = 1;
+	if (R.sarif && report_sarif_begin() < 0)
+		R.failed = 1;
+}
+
+int report_finish(int exit_status)
 {
 	if (R.finished)
-		return;
+		return R.failed ? 2 : exit_status;
+	/* Armed or reporting: the program ran with its watch set (without the
+	 * engine's own call, this is where a run that found nothing begins). */
+	if (counters[CTR_ARM_OPS] || nraces || nsupp)
+		report_begin();
 	R.finished = 1;
-	if (R.json)
-		report_json_close(races, nraces, exit_status);
-	if (R.sarif)
-		report_sarif_write(exit_status);
+	if (R.json && report_json_close(races, nraces, R.failed ? 2 : exit_status) < 0)
+		R.failed = 1;
+	if (R.sarif && R.begun && report_sarif_write(R.failed ? 2 : exit_status) < 0)
+		R.failed = 1;
 	for (int i = 0; i < R.supp.n; i++)
 		if (R.supp.v[i].hits)
 			rw_debug("suppression %s:%d '%s' matched %lu race(s)", R.supp.path,
 				 R.supp.v[i].line, R.supp.v[i].pattern, R.supp.v[i].hits);
+	return R.failed ? 2 : exit_status;
 }
 
 int report_text_on = 1;
@@ -326,6 +424,7 @@ int report_submit(struct race *r, struct addrspace *as)
 		return 0;
 	}
 
+	report_begin();
 	r->id = (unsigned)nraces + 1;
 	r = keep(&races, &nraces, &capraces, r);
 	switch (r->kind) {
@@ -347,8 +446,8 @@ int report_submit(struct race *r, struct addrspace *as)
 		report_listener(r, 1);
 	if (R.json)
 		report_json_race(r);
-	if (R.gdb)
-		report_gdb_race(r);
+	if (R.gdb && report_gdb_race(r) < 0)
+		R.failed = 1;
 	return 1;
 }
 

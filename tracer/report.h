@@ -10,6 +10,7 @@
 #define RACEWATCH_REPORT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "access.h"
 
@@ -73,11 +74,22 @@ struct race {
 
 /*
  * Set up the sinks from the options (--stack-depth, -o, --sarif,
- * --suppressions, --gdb-script): loads and checks the suppressions, opens
- * the output files.  Call once before the program starts.  Returns 0, or -1
- * after a one-line error (exit status 2: nothing has run yet).
+ * --suppressions, --gdb-script): loads and checks the suppressions, checks
+ * and opens the output files without changing them (outfile.h), and
+ * refuses an output that is the program, the suppressions file or another
+ * output.  Call once before the program starts.  Returns 0, or -1 after a
+ * one-line error (exit status 2: nothing has run yet).
  */
 int report_init(const struct options *o);
+
+/*
+ * The program runs with its watch set resolved: truncate -o and write its
+ * header, write the first (unfinished) SARIF log.  Idempotent.  Called by
+ * report_submit at the first race and by report_finish when the program
+ * was armed; the engine may call it as soon as the first exec's watch set
+ * resolved, so that a killed tracer leaves a fresh SARIF log.
+ */
+void report_begin(void);
 
 /*
  * Submit a race.  Precondition: the threads of r->a and r->b are stopped
@@ -93,10 +105,13 @@ int report_submit(struct race *r, struct addrspace *as);
  * Flush what is only written at the end: final counts to -o (one "update"
  * per race whose count changed since last written, then an "end" record)
  * and the SARIF log.  exit_status is what racewatch exits with (2 = the
- * tracer failed; SARIF says executionSuccessful false).  Idempotent;
- * report_init registers it with atexit() too, with status -1 (unknown).
+ * tracer failed; SARIF says executionSuccessful false).  If the run never
+ * began (report_begin), the output files are left as they were.  Returns
+ * the status to exit with: exit_status, or 2 if any report file could not
+ * be written (its error was printed).  Idempotent; report_init registers
+ * it with atexit() too, with status -1 (unknown).
  */
-void report_finish(int exit_status);
+int report_finish(int exit_status);
 
 /*
  * What the run watched and how, filled by the engine before report_finish:
@@ -138,28 +153,42 @@ const char *report_short_path(const char *file);
 /* ---- sinks (report_json.c, report_sarif.c, gdbscript.c) ---------------- */
 
 /* s as a JSON string literal with quotes, or null for NULL.  Control
- * characters, quotes and backslashes are escaped; bytes that are not valid
- * UTF-8 become U+FFFD.  Pure: unit-tested. */
+ * characters (C0, DEL and the C1 range U+0080-U+009F), quotes and
+ * backslashes are escaped; bytes that are not valid UTF-8 become U+FFFD.
+ * Pure: unit-tested. */
 void json_string(FILE *f, const char *s);
 
-/* -o: open path (truncating) and write the header record.  0 or -1 with err. */
+/* -o: open path without changing it (outfile_open).  0 or -1 with err. */
 int report_json_open(const char *path, char *const *argv, char *err, size_t errlen);
+/* The identity of the -o file: 0, or -1 if there is none. */
+int report_json_id(dev_t *dev, ino_t *ino);
+/* The run started: truncate the file, write the header.  0, or -1 (printed). */
+int report_json_begin(void);
 void report_json_race(const struct race *r);
 /* A repeat of r was counted: write an "update" record if the count changed
  * and the last write for r is at least REPORT_JSON_UPDATE_NS old. */
 void report_json_repeat(struct race *r);
 /* Final updates for each race of v[0..n-1] whose count is not on file,
- * then "end" with exit_status (-1: unknown). */
-void report_json_close(struct race *const *v, int n, int exit_status);
+ * then "end" with exit_status (-1: unknown), and close; if the run never
+ * began, leave the file as it was.  0, or -1 if a write failed (printed). */
+int report_json_close(struct race *const *v, int n, int exit_status);
 #define REPORT_JSON_UPDATE_NS 1000000000ull
 
-/* --sarif: check that path can be written; the log is written at exit. */
-int report_sarif_open(const char *path, char *const *argv, char *err, size_t errlen);
-void report_sarif_write(int exit_status);
+/* --sarif: check that path can be written, without touching it (*dev /
+ * *ino: the existing file, 0 if none).  0 or -1 with err. */
+int report_sarif_open(const char *path, char *const *argv, dev_t *dev, ino_t *ino,
+		      char *err, size_t errlen);
+/* The unfinished log at the start of the run, the final one at exit.
+ * 0, or -1 after a one-line error. */
+int report_sarif_begin(void);
+int report_sarif_write(int exit_status);
 
-/* --gdb-script: create dir if needed; write dir/race-ID.gdb for r. */
+/* --gdb-script: create dir if needed (again on a later call, replacing
+ * the first); write dir/race-ID.gdb for r.  report_gdb_race returns 0, or
+ * -1 after a one-line warning (a symbolic link or anything but a regular
+ * file at that name is never written through). */
 int report_gdb_open(const char *dir, char *const *argv, char *err, size_t errlen);
-void report_gdb_race(const struct race *r);
+int report_gdb_race(const struct race *r);
 
 /* Monotonic time report_init ran (report times are relative to it), and the
  * wall-clock time then (seconds since the epoch). */

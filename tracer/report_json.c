@@ -15,6 +15,7 @@
  */
 #include "report.h"
 #include "counters.h"
+#include "outfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -25,7 +26,9 @@
 
 #define JSON_SCHEMA 1
 
-static FILE *jf;
+static struct outfile jo;	/* opened at report_json_open, truncated at begin */
+static FILE *jf;		/* jo.f from report_json_begin until a write fails or close */
+static char *const *json_argv;
 
 /* Length of the valid UTF-8 sequence at s, or 0 if s starts an invalid one. */
 static int utf8_len(const unsigned char *s)
@@ -87,7 +90,11 @@ void json_string(FILE *f, const char *str)
 		} else if (c < 0x80) {
 			fputc(c, f);
 			s++;
-		} else if ((n = utf8_len(s)) > 0) {
+		} else if ((n = utf8_len(s)) == 2 && c == 0xc2 && s[1] < 0xa0) {
+			/* C1 controls (U+0080-U+009F) steer terminals too: escaped. */
+			fprintf(f, "\\u%04x", s[1]);
+			s += 2;
+		} else if (n > 0) {
 			fwrite(s, 1, (size_t)n, f);
 			s += n;
 		} else {
@@ -111,29 +118,51 @@ static void json_time(FILE *f, uint64_t ns)
 
 int report_json_open(const char *path, char *const *argv, char *err, size_t errlen)
 {
+	json_argv = argv;
+	return outfile_open(&jo, "-o", path, err, errlen);
+}
+
+int report_json_id(dev_t *dev, ino_t *ino)
+{
+	if (!jo.path)
+		return -1;
+	*dev = jo.dev;
+	*ino = jo.ino;
+	return 0;
+}
+
+/* A record is complete: flush it, or stop writing after the first failure. */
+static void json_done(void)
+{
+	if (outfile_flush(&jo) < 0)
+		jf = NULL;
+}
+
+int report_json_begin(void)
+{
 	char cwd[4096], when[64];
 	time_t t = (time_t)report_start_wall;
 	struct tm tm;
 
-	jf = fopen(path, "w");
-	if (!jf) {
-		snprintf(err, errlen, "-o: cannot write %s: %s", path, strerror(errno));
+	if (!jo.f || jo.begun)
+		return jo.failed ? -1 : 0;
+	if (outfile_begin(&jo) < 0)
 		return -1;
-	}
+	jf = jo.f;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"pid\":%d,\"argv\":[",
 		JSON_SCHEMA, (int)getpid());
-	for (int i = 0; argv && argv[i]; i++) {
+	for (int i = 0; json_argv && json_argv[i]; i++) {
 		if (i)
 			fputc(',', jf);
-		json_string(jf, argv[i]);
+		json_string(jf, json_argv[i]);
 	}
 	fputs("],\"cwd\":", jf);
 	json_string(jf, getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
 	fprintf(jf, ",\"start_time\":\"%s\",\"start_unix\":%.6f}\n", when, report_start_wall);
-	fflush(jf);
-	return 0;
+	json_done();
+	return jo.failed ? -1 : 0;
 }
 
 static void json_frame(const struct report_frame *fr)
@@ -223,7 +252,7 @@ void report_json_race(const struct race *r)
 	fputs(",\"last_seen\":", jf);
 	json_time(jf, r->last_ns);
 	fputs("}\n", jf);
-	fflush(jf);
+	json_done();
 }
 
 static void json_update(struct race *r)
@@ -232,7 +261,7 @@ static void json_update(struct race *r)
 		JSON_SCHEMA, r->id, r->count);
 	json_time(jf, r->last_ns);
 	fputs("}\n", jf);
-	fflush(jf);
+	json_done();
 	r->json_count = r->count;
 	r->json_ns = r->last_ns;
 }
@@ -250,35 +279,42 @@ void report_json_repeat(struct race *r)
 		json_update(r);
 }
 
-void report_json_close(struct race *const *v, int n, int exit_status)
+int report_json_close(struct race *const *v, int n, int exit_status)
 {
-	if (!jf)
-		return;
-	for (int i = 0; i < n; i++)
+	if (!jo.f)
+		return jo.failed ? -1 : 0;
+	if (!jo.begun) {
+		/* The run never started: the file stays as it was. */
+		outfile_abandon(&jo);
+		return 0;
+	}
+	for (int i = 0; jf && i < n; i++)
 		if (v[i]->count != (v[i]->json_count ? v[i]->json_count : 1))
 			json_update(v[i]);
-	fprintf(jf, "{\"type\":\"end\",\"schema\":%d,\"races\":%d,\"suppressed\":%llu,"
-		"\"duration\":", JSON_SCHEMA, report_count(),
-		(unsigned long long)counters[CTR_SUPPRESSED]);
-	json_time(jf, now_ns());
-	fprintf(jf, ",\"watched\":%d,\"backend\":", report_summary.watched);
-	if (report_summary.backend)
-		fprintf(jf, "\"%s\"", report_summary.backend);
-	else
-		fputs("null", jf);
-	if (report_summary.notice[0]) {
-		fputs(",\"notice\":", jf);
-		json_string(jf, report_summary.notice);
+	if (jf) {
+		fprintf(jf, "{\"type\":\"end\",\"schema\":%d,\"races\":%d,\"suppressed\":%llu,"
+			"\"duration\":", JSON_SCHEMA, report_count(),
+			(unsigned long long)counters[CTR_SUPPRESSED]);
+		json_time(jf, now_ns());
+		fprintf(jf, ",\"watched\":%d,\"backend\":", report_summary.watched);
+		if (report_summary.backend)
+			fprintf(jf, "\"%s\"", report_summary.backend);
+		else
+			fputs("null", jf);
+		if (report_summary.notice[0]) {
+			fputs(",\"notice\":", jf);
+			json_string(jf, report_summary.notice);
+		}
+		if (exit_status >= 0)
+			fprintf(jf, ",\"exit_status\":%d", exit_status);
+		else
+			fputs(",\"exit_status\":null", jf);
+		fputs(",\"counters\":{", jf);
+		for (int i = 0; i < CTR_COUNT; i++)
+			fprintf(jf, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
+				(unsigned long long)counters[i]);
+		fputs("}}\n", jf);
 	}
-	if (exit_status >= 0)
-		fprintf(jf, ",\"exit_status\":%d", exit_status);
-	else
-		fputs(",\"exit_status\":null", jf);
-	fputs(",\"counters\":{", jf);
-	for (int i = 0; i < CTR_COUNT; i++)
-		fprintf(jf, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
-			(unsigned long long)counters[i]);
-	fputs("}}\n", jf);
-	fclose(jf);
 	jf = NULL;
+	return outfile_close(&jo);
 }

@@ -6,21 +6,28 @@
  * Source paths under the working directory are relative to the uriBaseId
  * SRCROOT (the working directory), others are absolute file: URIs.
  *
- * Written whole: once at startup with no results and executionSuccessful
- * false (so a killed tracer leaves a valid log that says it did not
- * finish), then again at exit through a temporary file and rename().
+ * Written whole (outfile_replace: a temporary file renamed over a regular
+ * target, in place for anything else): once when the run starts, with no
+ * results and executionSuccessful false (so a killed tracer leaves a valid
+ * log that says it did not finish; a regular file only), then again at
+ * exit.  Before the run
+ * starts nothing is written: a bad command line leaves the old log.
  */
 #include "report.h"
+#include "outfile.h"
 #include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static char *sarif_path;
+static int sarif_failed;	/* a write failed and was reported: no more tries */
 static char *const *sarif_argv;
 
 static const struct {
@@ -268,42 +275,56 @@ static void write_log(FILE *f, int nr, int exit_status, int final)
 	fputs("]}]}\n", f);
 }
 
-/* Write the log to path via path.tmp + rename: readers never see half. */
-static int write_file(int nr, int exit_status, int final, char *err, size_t errlen)
-{
-	size_t n = strlen(sarif_path) + 8;
-	char *tmp = xcalloc(1, n);
-	FILE *f;
-	int rc = 0;
+struct log_args {
+	int nr, exit_status, final;
+};
 
-	snprintf(tmp, n, "%s.tmp", sarif_path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "--sarif: cannot write %s: %s", tmp, strerror(errno));
-		free(tmp);
+static void emit_log(FILE *f, void *arg)
+{
+	const struct log_args *a = arg;
+
+	write_log(f, a->nr, a->exit_status, a->final);
+}
+
+/* The whole log, safely (outfile_replace): readers never see half of it. */
+static int write_file(int nr, int exit_status, int final)
+{
+	struct log_args a = { nr, exit_status, final };
+	char err[PATH_MAX + 128];
+
+	if (sarif_failed)
+		return -1;
+	if (outfile_replace("--sarif", sarif_path, emit_log, &a, err, sizeof(err)) < 0) {
+		rw_error("%s", err);
+		sarif_failed = 1;
 		return -1;
 	}
-	write_log(f, nr, exit_status, final);
-	if (fclose(f) != 0 || rename(tmp, sarif_path) != 0) {
-		snprintf(err, errlen, "--sarif: cannot write %s: %s", sarif_path, strerror(errno));
-		unlink(tmp);
-		rc = -1;
-	}
-	free(tmp);
-	return rc;
+	return 0;
 }
 
-int report_sarif_open(const char *path, char *const *argv, char *err, size_t errlen)
+int report_sarif_open(const char *path, char *const *argv, dev_t *dev, ino_t *ino,
+		      char *err, size_t errlen)
 {
+	if (outfile_check("--sarif", path, dev, ino, err, errlen) < 0)
+		return -1;
+	free(sarif_path);
 	sarif_path = xstrdup(path);
 	sarif_argv = argv;
-	return write_file(0, -1, 0, err, errlen);
+	return 0;
 }
 
-void report_sarif_write(int exit_status)
+/* The unfinished log only goes to a file: a FIFO or a device takes one
+ * document, the final one (its reader may stop at the first end of file). */
+int report_sarif_begin(void)
 {
-	char err[512];
+	struct stat st;
 
-	if (sarif_path && write_file(report_count(), exit_status, 1, err, sizeof(err)) < 0)
-		rw_error("%s", err);
+	if (!sarif_path || (stat(sarif_path, &st) == 0 && !S_ISREG(st.st_mode)))
+		return 0;
+	return write_file(0, -1, 0);
+}
+
+int report_sarif_write(int exit_status)
+{
+	return sarif_path ? write_file(report_count(), exit_status, 1) : 0;
 }

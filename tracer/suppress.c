@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /*
  * '*' wildcards with backtracking over [p, pend).  Without a leading '^'
@@ -148,9 +149,16 @@ int supp_load(struct supp_set *s, const char *path, char *err, size_t errlen)
 	ssize_t len;
 	int lineno = 0, rc = 0;
 	FILE *f = fopen(path, "r");
+	struct stat st;
 
 	if (!f) {
 		snprintf(err, errlen, "--suppressions: cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A directory opens, then reads nothing: not an empty rule set. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--suppressions: %s is a directory, not a file of rules", path);
+		fclose(f);
 		return -1;
 	}
 	free(s->path);
@@ -169,6 +177,10 @@ int supp_load(struct supp_set *s, const char *path, char *err, size_t errlen)
 			rc = -1;
 			break;
 		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "--suppressions: cannot read %s: %s", path, strerror(errno));
+		rc = -1;
 	}
 	free(line);
 	fclose(f);

@@ -199,7 +199,8 @@ int sym_find_var(const struct symtab *st, const char *func, const char *name,
 	const char *n = symi_lookup(st, name);
 	const char *f = func ? symi_lookup(st, func) : NULL;
 	const struct sym_varent *v = symi_first_named(st, n);
-	const struct sym_varent *end = st->vars + st->nvars;
+	/* No variables at all: vars is NULL, and NULL + 0 is not C. */
+	const struct sym_varent *end = st->nvars ? st->vars + st->nvars : NULL;
 
 	if (func && !f)
 		return -1;

@@ -12,12 +12,23 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[1024];
 
+	char out[4 * sizeof(buf)];
+	size_t o = 0;
+
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	/* One line: a message never spans lines, whatever it quotes. */
-	for (char *p = buf; *p; p++)
+	/* One line, and nothing a terminal would obey, whatever it quotes
+	 * (names from the program's DWARF, a report file, argv): a newline
+	 * becomes a blank, any other unsafe byte \xNN. */
+	for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
 		if (*p == '\n')
-			*p = ' ';
-	fprintf(stderr, "racewatch: %s%s\n", prefix, buf);
+			out[o++] = ' ';
+		else if (rw_unsafe_byte(*p))
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+	fprintf(stderr, "racewatch: %s%s\n", prefix, out);
 }
 
 void rw_error(const char *fmt, ...)
@@ -144,7 +155,7 @@ void rw_escape(char *dst, size_t dstlen, const char *src)
 		char tmp[5];
 		size_t n;
 
-		if (c < 0x20 || c >= 0x7f || c == '\\') {
+		if (rw_unsafe_byte(c) || c == '\\') {
 			if (c == '\\')
 				n = (size_t)snprintf(tmp, sizeof(tmp), "\\\\");
 			else

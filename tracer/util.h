@@ -42,10 +42,23 @@ char *xstrdup(const char *s);
 uint64_t now_ns(void);
 
 /*
- * Copy src into dst (size dstlen, always NUL-terminated) with every byte that
- * could steer a terminal (C0 controls, DEL, bytes >= 0x80 that are not part
- * of valid UTF-8... kept simple: all bytes >= 0x80 too) replaced by \xNN.
- * Strings from the target (names, paths) go through this before printing.
+ * The one rule for bytes that came from the target or a report file, at
+ * every sink a terminal may show: a byte that could steer a terminal is
+ * never written raw.  That is C0 controls, DEL, and (kept simple) every
+ * byte >= 0x80: C1 controls as UTF-8 (C2 80..C2 9F) or bare (0x9b is CSI
+ * on some terminals) and broken UTF-8 alike.  Such a byte is shown as \xNN.
+ */
+static inline int rw_unsafe_byte(unsigned char c)
+{
+	return c < 0x20 || c >= 0x7f;
+}
+
+/*
+ * Copy src into dst (size dstlen, always NUL-terminated) with every unsafe
+ * byte (rw_unsafe_byte) as \xNN and a backslash as \\, so the result is
+ * unambiguous.  Strings from the target (names, paths) go through this
+ * before printing.  rw_error/rw_warn/rw_debug apply the same rule to the
+ * whole message (without doubling backslashes), whatever it quotes.
  */
 void rw_escape(char *dst, size_t dstlen, const char *src);
 

@@ -25,21 +25,22 @@ static const struct report_frame *src_frame(const struct report_frame *fr, int n
 static void frame_text(char *buf, size_t len, int i, const struct report_frame *fr)
 {
 	char func[256], file[600];
-	int n;
+	size_t n = 0;
 
+	buf[0] = '\0';
 	frame_func(func, sizeof(func), fr, 1);
-	n = snprintf(buf, len, "#%d %s", i, func);
+	draw_cat(buf, len, &n, "#%d %s", i, func);
 	if (fr->file) {
 		rw_escape(file, sizeof(file), report_short_path(fr->file));
-		n += snprintf(buf + n, len - (size_t)n, " %s:%d", file, fr->line);
+		draw_cat(buf, len, &n, " %s:%d", file, fr->line);
 	} else if (fr->module) {
 		const char *b = strrchr(fr->module, '/');
 
 		rw_escape(file, sizeof(file), b ? b + 1 : fr->module);
-		n += snprintf(buf + n, len - (size_t)n, " (%s+0x%" PRIx64 ")", file, fr->modoff);
+		draw_cat(buf, len, &n, " (%s+0x%" PRIx64 ")", file, fr->modoff);
 	}
 	if (fr->inlined)
-		snprintf(buf + n, len - (size_t)n, " (inlined)");
+		draw_cat(buf, len, &n, " (inlined)");
 }
 
 /*
@@ -109,7 +110,8 @@ static void detail_draw(int top, int rows)
 {
 	const struct race *r = model_selected();
 	char title[600], buf[1024];
-	int half = (COLS - 1) / 2, n, body, stack_rows, src_rows, frames;
+	int half = (COLS - 1) / 2, body, stack_rows, src_rows, frames;
+	size_t n;
 
 	if (!r) {
 		put_raw(top + 1, 2, COLS - 2, "no race selected");
@@ -120,11 +122,13 @@ static void detail_draw(int top, int rows)
 	attron(A_BOLD);
 	put_raw(top, 0, COLS, buf);
 	attroff(A_BOLD);
-	n = snprintf(buf, sizeof(buf), "%s on %s | seen %u time%s | first %.3fs, last %.3fs",
-		     race_kind_names[r->kind], r->var, r->count, r->count == 1 ? "" : "s",
-		     model_secs(r->first_ns), model_secs(r->last_ns));
+	n = 0;
+	buf[0] = '\0';
+	draw_cat(buf, sizeof(buf), &n, "%s on %s | seen %u time%s | first %.3fs, last %.3fs",
+		 race_kind_names[r->kind], r->var, r->count, r->count == 1 ? "" : "s",
+		 model_secs(r->first_ns), model_secs(r->last_ns));
 	if (r->value_known)
-		snprintf(buf + n, sizeof(buf) - (size_t)n, " | value 0x%0*" PRIx64 " -> 0x%0*" PRIx64,
+		draw_cat(buf, sizeof(buf), &n, " | value 0x%0*" PRIx64 " -> 0x%0*" PRIx64,
 			 (int)r->vsize * 2, r->old_val, (int)r->vsize * 2, r->new_val);
 	put_raw(top + 1, 0, COLS, buf);
 

@@ -8,7 +8,22 @@
 #include "util.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
+
+void draw_cat(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (*n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*n = *n + (size_t)k < len ? *n + (size_t)k : len - 1;
+}
 
 void put_raw(int y, int x, int w, const char *s)
 {
@@ -53,17 +68,18 @@ static void bar(int y, const char *left, const char *right)
 static void title_bar(void)
 {
 	char left[512];
-	int n = snprintf(left, sizeof(left), " racewatch: %s", T.view->name);
+	size_t n = 0;
 
+	left[0] = '\0';
+	draw_cat(left, sizeof(left), &n, " racewatch: %s", T.view->name);
 	if (T.view == &list_view || T.view == &detail_view) {
-		n += snprintf(left + n, sizeof(left) - (size_t)n, " | %d race%s, by %s", model_total(),
-			      model_total() == 1 ? "" : "s", model_sort_name());
+		draw_cat(left, sizeof(left), &n, " | %d race%s, by %s", model_total(),
+		    model_total() == 1 ? "" : "s", model_sort_name());
 		if (*model_filter()) {
 			char f[300];
 
 			rw_escape(f, sizeof(f), model_filter());
-			snprintf(left + n, sizeof(left) - (size_t)n, " | filter \"%s\": %d shown", f,
-				 model_rows());
+			draw_cat(left, sizeof(left), &n, " | filter \"%s\": %d shown", f, model_rows());
 		}
 	}
 	bar(0, left, "? help  q quit ");
@@ -84,30 +100,29 @@ static void status_line(int y)
 {
 	char s[600], r[32], path[300];
 	const struct engine_status *st = &T.st;
-	int n;
+	size_t n = 0;
 
+	s[0] = '\0';
 	if (T.live) {
 		rate(r, sizeof(r), st->traps_per_s);
-		n = snprintf(s, sizeof(s),
-			     " threads %d | traps/s %s | windows %d | slots %d | races %llu | overhead ~%.1f%%",
-			     st->threads, r, st->windows, st->slots, (unsigned long long)st->races,
-			     st->overhead_pct);
-		snprintf(s + n, sizeof(s) - (size_t)n, " | %s%s",
-			 T.quitting ? "quitting" : st->paused ? "PAUSED" : "running",
-			 st->attached ? " (attached)" : "");
+		draw_cat(s, sizeof(s), &n,
+		    " threads %d | traps/s %s | windows %d | slots %d | races %llu | overhead ~%.1f%%",
+		    st->threads, r, st->windows, st->slots, (unsigned long long)st->races,
+		    st->overhead_pct);
+		draw_cat(s, sizeof(s), &n, " | %s%s", T.quitting ? "quitting" : st->paused ? "PAUSED" : "running",
+		    st->attached ? " (attached)" : "");
 	} else {
 		rw_escape(path, sizeof(path), T.path);
-		n = snprintf(s, sizeof(s), " saved report %s | races %d", path, model_total());
+		draw_cat(s, sizeof(s), &n, " saved report %s | races %d", path, model_total());
 		if (T.ended && T.exit_status >= 0)
-			n += snprintf(s + n, sizeof(s) - (size_t)n, " | exit status %d", T.exit_status);
+			draw_cat(s, sizeof(s), &n, " | exit status %d", T.exit_status);
 		if (T.ended)
-			n += snprintf(s + n, sizeof(s) - (size_t)n, " | %.1fs, %llu traps", T.duration,
-				      (unsigned long long)T.traps);
+			draw_cat(s, sizeof(s), &n, " | %.1fs, %llu traps", T.duration, (unsigned long long)T.traps);
 		else
-			n += snprintf(s + n, sizeof(s) - (size_t)n, " | no end record (tracer killed or running)");
+			draw_cat(s, sizeof(s), &n, " | no end record (tracer killed or running)");
 		if (T.malformed)
-			snprintf(s + n, sizeof(s) - (size_t)n, " | %d malformed line%s skipped", T.malformed,
-				 T.malformed == 1 ? "" : "s");
+			draw_cat(s, sizeof(s), &n, " | %d malformed line%s skipped", T.malformed,
+			    T.malformed == 1 ? "" : "s");
 	}
 	bar(y, s, "");
 }

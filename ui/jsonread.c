@@ -9,6 +9,7 @@
 struct in {
 	const char *s, *end;
 	int depth;
+	long values;		/* parsed so far, up to JR_MAX_VALUES */
 };
 
 static void ws(struct in *p)
@@ -206,7 +207,7 @@ static int members(struct in *p, struct jr *v, char close)
 static int value(struct in *p, struct jr *v)
 {
 	ws(p);
-	if (p->s >= p->end)
+	if (p->s >= p->end || ++p->values > JR_MAX_VALUES)
 		return -1;
 	switch (*p->s) {
 	case '{':
@@ -256,7 +257,7 @@ void jr_free(struct jr *v)
 
 struct jr *jr_parse(const char *s, size_t len)
 {
-	struct in p = { s, s + len, 0 };
+	struct in p = { s, s + len, 0, 0 };
 	struct jr *v = xcalloc(1, sizeof(*v));
 
 	if (value(&p, v) < 0) {
@@ -307,4 +308,11 @@ uint64_t jr_u64(const struct jr *v, uint64_t dflt)
 	if (v && v->t == JR_STR && parse_u64(v->str, &x) == 0)
 		return x;
 	return dflt;
+}
+
+int64_t jr_int(const struct jr *v, int64_t lo, int64_t hi, int64_t dflt)
+{
+	if (!v || v->t != JR_NUM || !(v->num >= (double)lo && v->num <= (double)hi))
+		return dflt;
+	return (int64_t)v->num;
 }

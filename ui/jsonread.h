@@ -1,7 +1,8 @@
 /*
  * jsonread — a small JSON reader for `racewatch view`: one value per call
  * (a line of the JSON-lines report), parsed into a tree.  Strict (RFC 8259)
- * but bounded: nesting deeper than JR_MAX_DEPTH is an error, \u escapes
+ * but bounded: nesting deeper than JR_MAX_DEPTH or more than JR_MAX_VALUES
+ * values is an error, \u escapes
  * become UTF-8 (a lone surrogate becomes U+FFFD), NUL bytes in strings are
  * refused.  Pure: no curses, no globals.
  */
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #define JR_MAX_DEPTH 64
+#define JR_MAX_VALUES (1 << 20)	/* values per parse: bounds the tree's memory */
 
 enum jr_type { JR_NULL, JR_BOOL, JR_NUM, JR_STR, JR_ARR, JR_OBJ };
 
@@ -40,5 +42,8 @@ const char *jr_str(const struct jr *v);
 double jr_num(const struct jr *v, double dflt);
 /* v as a "0x..." hex string or a non-negative number; dflt otherwise. */
 uint64_t jr_u64(const struct jr *v, uint64_t dflt);
+/* v as an integer in [lo, hi] (|lo|, |hi| <= 2^53; a fraction is cut off);
+ * dflt if v is not a number or out of range.  Never an unchecked cast. */
+int64_t jr_int(const struct jr *v, int64_t lo, int64_t hi, int64_t dflt);
 
 #endif

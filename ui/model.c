@@ -40,6 +40,13 @@ void model_add(const struct race *r)
 	M.stale = 1;
 }
 
+void model_clear(void)
+{
+	free(M.all);
+	free(M.rows);
+	memset(&M, 0, sizeof(M));
+}
+
 void model_changed(void)
 {
 	if (M.sort == SORT_COUNT || M.sort == SORT_LAST)
@@ -105,7 +112,8 @@ static void rebuild(void)
 	for (int i = 0; i < M.n; i++)
 		if (matches(M.all[i]))
 			M.rows[M.nrows++] = M.all[i];
-	qsort(M.rows, (size_t)M.nrows, sizeof(*M.rows), cmp_race);
+	if (M.nrows > 1)	/* rows is NULL while there is no race */
+		qsort(M.rows, (size_t)M.nrows, sizeof(*M.rows), cmp_race);
 	for (int i = 0; i < M.nrows; i++)
 		if (M.rows[i] == M.sel)
 			keep = 1;

@@ -80,7 +80,7 @@ static int open_tty(const char *who)
 /* Bring the terminal back; idempotent, safe from atexit. */
 static void tui_restore(void)
 {
-	char buf[4096];
+	char buf[1024], out[4 * sizeof(buf) + 1];
 	ssize_t n;
 	off_t off = 0;
 
@@ -92,8 +92,20 @@ static void tui_restore(void)
 		dup2(saved_stderr, 2);
 		close(saved_stderr);
 		saved_stderr = -1;
+		/* Replayed under the same rule as every message (util.h): lines
+		 * stay lines, nothing else unsafe reaches the terminal raw. */
 		while (errfd >= 0 && (n = pread(errfd, buf, sizeof(buf), off)) > 0) {
-			if (write(2, buf, (size_t)n) != n)
+			size_t o = 0;
+
+			for (ssize_t i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)buf[i];
+
+				if (c != '\n' && rw_unsafe_byte(c))
+					o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", c);
+				else
+					out[o++] = (char)c;
+			}
+			if (write(2, out, o) != (ssize_t)o)
 				break;
 			off += n;
 		}
@@ -310,12 +322,17 @@ int tui_start(const struct options *o)
 	return 0;
 }
 
+int tui_view_terminal(void)
+{
+	return ttyfd >= 0 ? 0 : open_tty("view");
+}
+
 /* view: the same screens, a blocking loop (there is no tracer to serve). */
 int tui_run_view(void)
 {
 	int flags = 0;
 
-	if (open_tty("view") < 0)
+	if (tui_view_terminal() < 0)
 		return 2;
 	T.view = &list_view;
 	install_handlers();

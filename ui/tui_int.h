@@ -101,6 +101,7 @@ void prompt_draw(int y);
 /* model.c: the races shown, sorted and filtered; selection kept by identity. */
 void model_add(const struct race *r);
 void model_changed(void);		/* a count or time changed */
+void model_clear(void);			/* forget every race (view_reset) */
 int model_total(void);
 int model_rows(void);
 const struct race *model_row(int i);
@@ -119,11 +120,24 @@ int list_move(enum action a, int page);
 /* tui.c */
 extern const char *tui_gdb_dir;		/* --gdb-script DIR, or NULL */
 extern char *const *tui_argv;		/* the traced command (run), or NULL */
+/* view.c: the records of buf[0..len) (JSON lines) into the model, as the
+ * file would be read; view_reset frees them all again (fuzzing).  Returns
+ * how many racewatch records were read. */
+int view_parse(const char *buf, size_t len);
+void view_reset(void);
+int tui_view_terminal(void);		/* view: open the terminal; 0, or -1 after an error */
 int tui_run_view(void);			/* view's loop, after view.c loaded the file */
 
 /* draw.c: clipped, escaped text; bars. */
 void put_raw(int y, int x, int w, const char *s);	/* s is safe already */
 void put_esc(int y, int x, int w, const char *s);	/* s comes from the target */
+/*
+ * Append to buf (size len, *n bytes used, NUL-terminated): bounded,
+ * whatever the pieces (a long report path, extreme numbers from a report
+ * file).  The result is cut at len - 1; *n never passes it.
+ */
+void draw_cat(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void draw_screen(int clear_all);
 /* The function of the top frame of a stack, escaped; "?" if unknown. */
 void frame_func(char *buf, size_t len, const struct report_frame *fr, int n);
