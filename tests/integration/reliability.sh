@@ -50,7 +50,7 @@ if [ "$(cat "$S/victim")" = victim ] && grep -q '"2.1.0"' "$S/out.sarif"; then p
 else fail "sarif: a planted PATH.tmp link is not followed" "victim now: $(head -c 80 "$S/victim")"; fi
 
 if [ "$(id -u)" = 0 ] && mknod "$S/full" c 1 7 2>/dev/null; then
-	trace "$S/c" run --sarif "$S/full" -- /bin/true
+	trace "$S/c" run -q --sarif "$S/full" -- /bin/true
 	if [ -c "$S/full" ] && [ "$RC" != 0 ] && one_line_err "$S/c.err"; then pass "sarif: a device node is written in place, its error is the exit status"
 	else fail "sarif: a device node is written in place, its error is the exit status" "$(why_rc "$RC"), $(ls -l "$S/full"), $(tail_of "$S/c.err")"; fi
 else
@@ -68,7 +68,8 @@ else fail "sarif: a FIFO is written in place" "$(why_rc "$RC"), $(ls -l "$S/fifo
 O2=$TMP/out && mkdir -p "$O2"
 echo yesterday >"$O2/r.jsonl"
 echo yesterday >"$O2/r.sarif"
-trace "$O2/a" run -o "$O2/r.jsonl" --sarif "$O2/r.sarif" -w no_such_variable -- "$RACY"
+# A -w that cannot be watched (a name nothing defines only waits, issue 17).
+trace "$O2/a" run -o "$O2/r.jsonl" --sarif "$O2/r.sarif" -w foo.no_such_member -- "$RACY"
 if [ "$RC" = 2 ] && [ "$(cat "$O2/r.jsonl" "$O2/r.sarif")" = "$(printf 'yesterday\nyesterday')" ]; then pass "-o/--sarif: a bad -w leaves the old reports"
 else fail "-o/--sarif: a bad -w leaves the old reports" "$(why_rc "$RC"), -o now $(head -c 60 "$O2/r.jsonl")"; fi
 
@@ -190,7 +191,8 @@ if cc -g -O0 -Iinclude -o "$H/hostile" "$H/hostile.c" 2>"$H/cc.err" &&
 	if [ "$RC" = 2 ] && grep -q 'EVIL\\x1b' "$H/type.err" && ! raw_ctl "$H/type.err"; then pass "escape: a DWARF type name in a -w error"
 	else fail "escape: a DWARF type name in a -w error" "$(why_rc "$RC"): $(tail_of "$H/type.err" | cat -v)"; fi
 	trace "$H/mean" run -w evilvar_PAD_PAD_PAD_PAD -- "$H/hostile"
-	if [ "$RC" = 2 ] && grep -q 'did you mean' "$H/mean.err" && ! raw_ctl "$H/mean.err"; then pass "escape: a DWARF variable name in did you mean"
+	# The name only waits for a library now (issue 17): the hint is what is escaped.
+	if grep -q 'did you mean' "$H/mean.err" && ! raw_ctl "$H/mean.err"; then pass "escape: a DWARF variable name in did you mean"
 	else fail "escape: a DWARF variable name in did you mean" "$(why_rc "$RC"): $(tail_of "$H/mean.err" | cat -v)"; fi
 	trace "$H/reg" run -- "$H/hostile"
 	if grep -q 'RACEWATCH_WATCH(reg\\x1b' "$H/reg.err" && ! raw_ctl "$H/reg.err"; then pass "escape: a registered name"
