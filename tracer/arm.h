@@ -105,6 +105,17 @@ void code_free(struct proc *p);
  */
 int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen);
 extern int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size);
+/*
+ * code sites through perf uprobe events (arm_uprobe.c, --code-via uprobe):
+ * per-thread events, hits as SIGURG after the access.  uprobe_add finds the
+ * sites of watches from index `from` on (per thread, events are opened at
+ * the next arm); uprobe_on_signal answers like code_on_sigtrap.
+ */
+extern const struct arm_backend arm_uprobe;
+int uprobe_add(struct proc *p, int from, char *err, size_t errlen);
+int uprobe_on_signal(struct thread *t, const siginfo_t *si, struct access *acc);
+void uprobe_free(struct proc *p);
+
 /* A followed fork child: its own copy of the parent's sites. */
 struct codeset *code_clone(const struct codeset *cs);
 /* A child we do not follow: put the original bytes back in its memory. */

@@ -422,6 +422,11 @@ int engine_attach(const struct options *o)
 		engine_detach_all();
 		return 2;
 	}
+	if (E.arm == &arm_uprobe && p->nwatches && uprobe_add(p, 0, err, sizeof(err)) < 0) {
+		rw_error("attach: %s", err);
+		engine_detach_all();
+		return 2;
+	}
 	if (E.arm == &arm_code && (p->nwatches || E.sampling) && attach_code_setup(p) < 0) {
 		engine_detach_all();
 		return 2;

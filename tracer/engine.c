@@ -104,6 +104,7 @@ static void on_exec(struct thread *t)
 		}
 	E.arm->forget(t);	/* exec removed our events / cleared the registers */
 	code_free(p);		/* and the sites: a new image */
+	uprobe_free(p);
 	p->dl_brk = 0;		/* and the dynamic linker */
 	trap_cache_flush();
 	proc_unload(p);
@@ -150,6 +151,13 @@ static void on_exec(struct thread *t)
 	    code_setup_at_exec(t, E.sampling) < 0 && first) {
 		E.fatal = 1;
 		return;
+	}
+	if (E.arm == &arm_uprobe && p->nwatches && uprobe_add(p, 0, err, sizeof(err)) < 0) {
+		rw_error("%s", err);
+		if (first) {
+			E.fatal = 1;
+			return;
+		}
 	}
 	if (E.sampling && p->code)
 		rw_note("no -w: sampling the program's own memory accesses (%llu candidate "
@@ -267,6 +275,30 @@ static void scopes_on_trap(struct thread *t, struct access *acc)
 }
 
 /*
+ * --code-via uprobe switches no site off (a disabled uprobe still costs the
+ * kernel its trap): only windows are budgeted, at what --overhead allows
+ * for a hit plus a stall.
+ */
+static int uprobe_window_budget(struct proc *p)
+{
+	static double tokens = 64;
+	static uint64_t last;
+	uint64_t now = now_ns();
+	double rate = (double)E.o->overhead_pct / 100.0 * (p->nthreads > 0 ? p->nthreads : 1) /
+		      (60e-6 + 0.75 * E.o->delay_us * 1e-6);
+
+	if (!E.o->overhead_pct)
+		return 1;
+	tokens += last ? rate * (double)(now - last) / 1e9 : 0;
+	tokens = tokens > 64 ? 64 : tokens;
+	last = now;
+	if (tokens < 1)
+		return 0;
+	tokens -= 1;
+	return 1;
+}
+
+/*
  * t stopped right after acc (a watchpoint trap in slot `unit`, or a code
  * site's hit, unit = the site): match it against open windows, report, and
  * either open a window (t stays stopped) or resume t.
@@ -291,15 +323,17 @@ static void on_access(struct thread *t, struct access *acc, int unit)
 	/* Never switch off a slot or site someone's window is listening on. */
 	if (E.arm == &arm_code)
 		code_after_hit(t->proc, unit, sampler_watch_open(t->proc, acc->watch));
-	else if (!sampler_watch_open(t->proc, acc->watch))
+	else if (E.arm != &arm_uprobe && !sampler_watch_open(t->proc, acc->watch))
 		duty_after_trap(t, unit);
 	if (n == 0 && !t->window && (E.arm != &arm_code || code_budget_left(t->proc, unit)) &&
-	    sampler_want(t->proc)) {
+	    (E.arm != &arm_uprobe || uprobe_window_budget(t->proc)) && sampler_want(t->proc)) {
 		/* Others' events on first, then the snapshot: no write slips between. */
 		if (E.arm == &arm_code) {
 			code_force_on(t->proc, acc->watch);
 			code_charge_window(t->proc, unit);
-		} else
+		} else if (E.arm == &arm_uprobe)
+			;	/* its events are never switched off */
+		else
 			duty_force_on(t->proc, acc->watch, t);
 		sampler_open(t, acc);	/* t stays stopped until the window closes */
 		return;
@@ -375,10 +409,34 @@ static void on_dynlink(struct thread *t)
 			if (code_add(t, from, err, sizeof(err)) < 0)
 				rw_warn("%s", err);
 		} else {
+			if (E.arm == &arm_uprobe && uprobe_add(p, from, err, sizeof(err)) < 0)
+				rw_warn("%s", err);
 			proc_rearm_all(p);
 		}
 	}
 	thread_resume(t, 0);
+}
+
+/* A SIGURG with --code-via uprobe: a site's hit, or not ours. */
+static int on_uprobe_trap(struct thread *t)
+{
+	struct access acc;
+	siginfo_t si;
+	int r;
+
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) < 0)
+		return 0;
+	r = uprobe_on_signal(t, &si, &acc);
+	if (r == CODE_FOREIGN)
+		return 0;
+	ctr_inc(CTR_TRAPS);
+	if (r == CODE_STALE) {
+		ctr_inc(CTR_TRAPS_STALE);
+		thread_resume(t, 0);
+		return 1;
+	}
+	on_access(t, &acc, r);
+	return 1;
 }
 
 /* Signal-delivery stop: ours (a watchpoint trap) or the program's own. */
@@ -393,7 +451,9 @@ static void on_signal(struct thread *t, int sig)
 	}
 	if (sig == SIGTRAP && t->proc->code && on_code_trap(t))
 		return;
-	if (sig == E.arm->trap_signal && E.arm != &arm_code &&
+	if (sig == ARM_PERF_SIGNAL && t->proc->up && on_uprobe_trap(t))
+		return;
+	if (sig == E.arm->trap_signal && E.arm != &arm_code && E.arm != &arm_uprobe &&
 	    ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0) {
 		slot = E.arm->trap_slot(t, &si);
 		if (slot >= 0) {
@@ -976,7 +1036,14 @@ static int choose_backend(const struct options *o)
 		why[i][0] = '\0';
 		if (probe_works(order[i].mech, why[i], sizeof(why[i]))) {
 			E.arm = order[i].arm;
-			watchset_slotless = E.arm == &arm_code;
+			if (E.arm == &arm_code && o->code_via_uprobe) {
+				if (!probe_works(PROBE_UPROBE, why[i], sizeof(why[i]))) {
+					rw_error("--code-via uprobe: uprobe: %s; use --code-via int3", why[i]);
+					return -1;
+				}
+				E.arm = &arm_uprobe;
+			}
+			watchset_slotless = E.arm == &arm_code || E.arm == &arm_uprobe;
 			E.auto_backend = o->backend == BACKEND_AUTO;
 			return 0;
 		}

@@ -244,7 +244,7 @@ int engine_resolve(struct proc *p, struct thread *t, int first)
 		 * while nothing is armed yet. */
 		if (rc < 0 && first && E.auto_backend && E.arm != &arm_code &&
 		    strstr(why, "hardware watchpoint") && probe_works(PROBE_INT3, NULL, 0)) {
-			E.arm = &arm_code;
+			E.arm = E.o->code_via_uprobe ? &arm_uprobe : &arm_code;
 			watchset_slotless = 1;
 			if (t)
 				ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());

@@ -28,6 +28,9 @@ static const char usage_text[] =
 "                       ptrace, code that really delivers here), perf, ptrace\n"
 "                       (debug registers) or code (breakpoints on the\n"
 "                       instructions that access the watched variables)\n"
+"      --code-via HOW   code sites as int3 written by racewatch (default) or as\n"
+"                       perf uprobe events (uprobe: nothing is left in the\n"
+"                       program if racewatch is killed; slower, needs privilege)\n"
 "      --exitcode N     exit status of run when a race was reported (default 66)\n"
 "      --follow-fork    trace forked children too\n"
 "      --tui            the live TUI (race list, details, watch list) instead of\n"
@@ -48,13 +51,14 @@ static const char usage_text[] =
 enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
 	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI, OPT_COVERAGE, OPT_OVERHEAD,
-	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT, OPT_WATCH_ALL, OPT_SAMPLE_RATE,
+	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT, OPT_WATCH_ALL, OPT_SAMPLE_RATE, OPT_CODE_VIA,
 };
 
 static const struct option longopts[] = {
 	{ "watch",       required_argument, NULL, 'w' },
 	{ "strict",      no_argument,       NULL, OPT_STRICT },
 	{ "watch-all",   no_argument,       NULL, OPT_WATCH_ALL },
+	{ "code-via",    required_argument, NULL, OPT_CODE_VIA },
 	{ "delay",       required_argument, NULL, OPT_DELAY },
 	{ "sample",      required_argument, NULL, OPT_SAMPLE },
 	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
@@ -236,6 +240,14 @@ int options_parse(int argc, char **argv, struct options *o, int *exit_status)
 			break;
 		case 'v':
 			rw_verbose = 1;
+			break;
+		case OPT_CODE_VIA:
+			if (!strcmp(optarg, "int3") || !strcmp(optarg, "uprobe")) {
+				o->code_via_uprobe = optarg[0] == 'u';
+			} else {
+				rw_error("--code-via: expected int3 or uprobe, got '%s'", optarg);
+				return -1;
+			}
 			break;
 		case OPT_WATCH_ALL:
 			o->watch_all = 1;

@@ -28,6 +28,7 @@ struct options {
 	int stats;		/* --stats */
 	int quiet;		/* --quiet: no summary line, no start/end notes */
 	int watch_all;		/* --watch-all: every watchable global and file static */
+	int code_via_uprobe;	/* --code-via uprobe: code sites as perf uprobe events, not int3 */
 	uint64_t seed;		/* --seed, 0 = from time and pid */
 	int follow_fork;	/* --follow-fork */
 	int tui;		/* --tui: the live TUI instead of text reports */

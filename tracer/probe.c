@@ -14,6 +14,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
@@ -32,6 +34,7 @@ const char *const probe_mech_names[PROBE_MECH_COUNT] = {
 	[PROBE_PERF] = "perf-breakpoint",
 	[PROBE_DR] = "debug-registers",
 	[PROBE_INT3] = "int3",
+	[PROBE_UPROBE] = "uprobe",
 };
 
 static volatile long probe_target;
@@ -125,6 +128,59 @@ static int arm_int3(pid_t pid, char *why, size_t whylen)
 	return 0;
 }
 
+/* A uprobe on rw_probe_site in our own file (the child is a fork of us). */
+static int arm_uprobe_event(pid_t pid, char *why, size_t whylen)
+{
+	struct f_owner_ex owner = { F_OWNER_TID, pid };
+	uint64_t site = (uint64_t)(uintptr_t)rw_probe_site, lo, hi, off = 0;
+	static const char self[] = "/proc/self/exe";
+	struct perf_event_attr a;
+	char line[512];
+	int type = -1, fd, found = 0;
+	FILE *f = fopen("/sys/bus/event_source/devices/uprobe/type", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &type) != 1)
+			type = -1;
+		fclose(f);
+	}
+	if (type < 0) {
+		snprintf(why, whylen, "this kernel has no uprobe PMU");
+		return -1;
+	}
+	if ((f = fopen("/proc/self/maps", "r"))) {
+		while (!found && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &lo, &hi, &off) == 3 &&
+			    site >= lo && site < hi)
+				found = 1, off += site - lo;
+		fclose(f);
+	}
+	if (!found) {
+		snprintf(why, whylen, "cannot find racewatch's own code in its maps");
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.type = (uint32_t)type;
+	a.size = sizeof(a);
+	a.config1 = (uint64_t)(uintptr_t)self;
+	a.config2 = off;
+	a.sample_period = 1;
+	a.wakeup_events = 1;
+	fd = (int)syscall(SYS_perf_event_open, &a, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "perf_event_open(uprobe): %s%s", strerror(errno),
+			 errno == EACCES || errno == EPERM ? " (needs CAP_PERFMON or CAP_SYS_ADMIN)" : "");
+		return -1;
+	}
+	if (fcntl(fd, F_SETOWN_EX, &owner) < 0 || fcntl(fd, F_SETSIG, PROBE_SIGNAL) < 0 ||
+	    fcntl(fd, F_SETFL, O_ASYNC) < 0) {
+		snprintf(why, whylen, "cannot route uprobe signals: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Is this signal-delivery stop one of m's hits?  Consumes it if so. */
 static int is_hit(enum probe_mech m, pid_t pid, int sig, int fd)
 {
@@ -134,6 +190,7 @@ static int is_hit(enum probe_mech m, pid_t pid, int sig, int fd)
 
 	switch (m) {
 	case PROBE_PERF:
+	case PROBE_UPROBE:
 		return sig == PROBE_SIGNAL && ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 &&
 		       si.si_fd == fd;
 	case PROBE_DR:
@@ -181,7 +238,8 @@ void probe_mechanism(enum probe_mech m, unsigned tries, struct probe_result *r)
 	}
 	if ((m == PROBE_PERF && (fd = arm_perf_event(pid, r->why, sizeof(r->why))) < 0) ||
 	    (m == PROBE_DR && arm_dr(pid, r->why, sizeof(r->why)) < 0) ||
-	    (m == PROBE_INT3 && arm_int3(pid, r->why, sizeof(r->why)) < 0))
+	    (m == PROBE_INT3 && arm_int3(pid, r->why, sizeof(r->why)) < 0) ||
+	    (m == PROBE_UPROBE && (fd = arm_uprobe_event(pid, r->why, sizeof(r->why))) < 0))
 		goto out;
 
 	t0 = now_ns();
@@ -206,7 +264,7 @@ void probe_mechanism(enum probe_mech m, unsigned tries, struct probe_result *r)
 		r->us_per_hit = (double)(t1 - t0) / 1e3 / r->hits;
 	r->ok = r->hits == tries;
 	if (r->hits == 0)
-		snprintf(r->why, sizeof(r->why), m == PROBE_INT3 ?
+		snprintf(r->why, sizeof(r->why), m == PROBE_INT3 || m == PROBE_UPROBE ?
 			 "planted, but 0 of %u hits stopped the thread" :
 			 "armed, but 0 of %u accesses trapped: this machine does not deliver "
 			 "debug-register breakpoints, as some virtual machines do not", tries);

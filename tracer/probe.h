@@ -18,6 +18,7 @@ enum probe_mech {
 	PROBE_PERF,	/* perf breakpoint events, hits as the event's fasync signal */
 	PROBE_DR,	/* debug registers through PTRACE_POKEUSER */
 	PROBE_INT3,	/* a code breakpoint written through ptrace */
+	PROBE_UPROBE,	/* a perf uprobe event, hits as its fasync signal */
 	PROBE_MECH_COUNT
 };
 

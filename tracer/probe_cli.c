@@ -242,16 +242,18 @@ int probe_main(void)
 	for (int m = 0; m < PROBE_MECH_COUNT; m++) {
 		if (r[m].ok)
 			printf("%s: yes (%u of %u %s; %.1f us per %s)\n", probe_mech_names[m],
-			       r[m].hits, r[m].tries, m == PROBE_INT3 ? "hits" : "accesses trapped",
-			       r[m].us_per_hit, m == PROBE_INT3 ? "hit" : "trap");
+			       r[m].hits, r[m].tries, m >= PROBE_INT3 ? "hits" : "accesses trapped",
+			       r[m].us_per_hit, m >= PROBE_INT3 ? "hit" : "trap");
 		else
 			printf("%s: no (%s)\n", probe_mech_names[m], r[m].why);
 		any |= r[m].ok;
 	}
-	if (r[PROBE_INT3].ok)
-		printf("code-sites: yes (int3)\n");
+	if (r[PROBE_INT3].ok || r[PROBE_UPROBE].ok)
+		printf("code-sites: yes (%s%s%s)\n", r[PROBE_INT3].ok ? "int3" : "",
+		       r[PROBE_INT3].ok && r[PROBE_UPROBE].ok ? "; uprobe with --code-via uprobe" : "",
+		       !r[PROBE_INT3].ok ? "uprobe only: use --code-via uprobe" : "");
 	else
-		printf("code-sites: no (needs int3)\n");
+		printf("code-sites: no (needs int3 or uprobe)\n");
 	us = switch_cost_us();
 	if (us >= 0)
 		printf("context-switch: %.2f us extra per switch per armed slot\n", us);

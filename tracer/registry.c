@@ -130,7 +130,7 @@ void proc_rearm_all(struct proc *p)
 		for (struct thread *o = E.hash[h]; o; o = o->hnext) {
 			if (o->proc != p)
 				continue;
-			if ((o->flags & (TF_STOPPED | TF_WINDOW)) || E.arm == &arm_perf) {
+			if ((o->flags & (TF_STOPPED | TF_WINDOW)) || E.arm == &arm_perf || E.arm == &arm_uprobe) {
 				thread_arm(o);
 			} else if (!(o->flags & TF_REARM) &&
 				   ptrace(PTRACE_INTERRUPT, o->tid, NULL, NULL) == 0) {

@@ -200,6 +200,7 @@ void proc_free(struct proc *p)
 	proc_remember_watches(p);
 	proc_unload(p);
 	code_free(p);
+	uprobe_free(p);
 	free(p->watches);
 	free(p);
 }

@@ -58,6 +58,7 @@ struct proc {
 	int rearm_pending;	/* threads interrupted to take a new layout */
 	struct codeset *code;	/* code backend: sites and scratch page (arm_code.c) */
 	uint64_t dl_brk;	/* the dynamic linker's rendezvous int3, 0 if none (dynlink.c) */
+	struct usiteset *up;	/* --code-via uprobe: the sites (arm_uprobe.c) */
 	struct proc *next;
 };
 
@@ -80,6 +81,8 @@ struct thread {
 	double duty_tokens[HWBP_SLOTS];		/* per slot: traps the budget allows now */
 	int code_site;		/* code backend: site whose copy t is running, -1 if none */
 	struct access_insn code_insn;	/* ... and its access, decoded before it ran */
+	int *up_fd;		/* --code-via uprobe: one event per site, or -1 */
+	int up_n;
 	struct thread *hnext;	/* hash chain */
 };
 
