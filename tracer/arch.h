@@ -69,4 +69,15 @@ int arch_decode_one(const uint8_t *code, size_t n, uint64_t pc,
 int arch_decode_before(const uint8_t *code, size_t n, uint64_t pc,
 		       const struct user_regs_struct *regs, struct access_insn *out);
 
+/*
+ * How the memory operand of the instruction at code (n bytes available) is
+ * addressed, for naming the bytes through the pointer in its base register
+ * (sym_name_through_ptr()): *dwreg the base's DWARF register number, *disp
+ * the displacement.  Returns 0, or -1 if the bytes do not decode, touch no
+ * memory, or the operand has no 64-bit general-purpose base or has an
+ * index register or an FS/GS segment (RIP-relative, absolute, [rax+rcx*8],
+ * TLS).  Pure.
+ */
+int arch_mem_base(const uint8_t *code, size_t n, int *dwreg, int64_t *disp);
+
 #endif

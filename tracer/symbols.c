@@ -14,6 +14,7 @@
  *   symbols_types.c   types and the member / index / marking queries
  *   symbols_lines.c   file tables, line rows, raw section checks
  *   symbols_lookup.c  function, frames, variable, suggestions
+ *   symbols_ptr.c     naming bytes reached through a pointer in a register
  *   symbols_util.c    arena, arrays, hash map, string interning
  */
 #include <errno.h>
@@ -484,6 +485,7 @@ void sym_close(struct symtab *st)
 {
 	if (!st)
 		return;
+	symi_ptr_free(st->ptr);
 	free(st->path);
 	free(st->strs);
 	free(st->segs);

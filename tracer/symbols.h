@@ -140,5 +140,45 @@ int sym_type_member(const struct sym_type *t, const char *member,
 int sym_type_index(const struct sym_type *t, uint64_t i,
 		   uint64_t *off, const struct sym_type **et,
 		   char *err, size_t errlen);
+/*
+ * The C path to bytes [off, off + size) inside an object of type t, to
+ * append to the object's name: ".balance", ".pos.xy[1]", "[3].key"; "" for
+ * padding or a scalar.  Descends into the member or element holding byte
+ * off while the access fits in it; an access spanning several members or
+ * elements ends at the first one it touches (symbols_path.c has the rules).
+ * size 0 counts as 1.  Returns 0, or -1 if off is not inside t or out
+ * (outlen bytes with the NUL) is too small.
+ */
+int sym_type_path(const struct sym_type *t, uint64_t off, uint64_t size,
+		  char *out, size_t outlen);
+
+/*
+ * Name the bytes the instruction at link-time pc accesses through a
+ * pointer held in a register: "struct account.balance", "struct node.hits",
+ * "struct pos.xy[1]".
+ *
+ * base_dwreg is the DWARF register number of the memory operand's base
+ * (x86-64: rax 0, rdx 1, rcx 2, rbx 3, rsi 4, rdi 5, rbp 6, rsp 7, r8-r15
+ * 8-15; arch_mem_base() in arch.h gives it from the instruction's bytes),
+ * disp the operand's displacement, size the access's bytes (0: unknown).
+ * The pointer is the variable or formal parameter (of the function at pc
+ * or of a scope nested in it: lexical block, inlined subroutine) whose
+ * location at pc is that register (DW_OP_regN, or register + k as a value),
+ * read from DW_AT_location: one expression or a DWARF 4/5 location list
+ * entry covering pc.  Innermost scope first among several.  The name is its
+ * pointee type (a struct, union or array; a typedef's name is kept) and
+ * the path of sym_type_path() at disp: an access spanning members is named
+ * by the first member it touches ("struct account.balance" for a 16-byte
+ * vector add of balance and ops).
+ *
+ * Returns 0 with the name in out (outlen bytes with the NUL), or -1 when
+ * DWARF does not tell: no such variable at pc, a pointer spilled to the
+ * stack, a pointer to a scalar or to void, disp outside the pointee, an
+ * indexed operand (the caller passes none), no DWARF.  The first call on a
+ * symtab reopens the module's DWARF and keeps it until sym_close(); each
+ * function's variables are read once, on its first call (not thread-safe).
+ */
+int sym_name_through_ptr(const struct symtab *st, uint64_t pc, int base_dwreg,
+			 int64_t disp, unsigned size, char *out, size_t outlen);
 
 #endif

@@ -181,14 +181,12 @@ const char *symi_die_name(struct dw *d, Dwarf_Die die, int hops)
 
 /* ---- scopes ---------------------------------------------------------- */
 
-static uint32_t add_range(struct dw *d, uint64_t lo, uint64_t hi)
+static int add_range(void *arg, uint64_t lo, uint64_t hi)
 {
+	struct dw *d = arg;
 	struct symtab *st = d->st;
 	struct sym_range *r;
 
-	/* Address 0: code the linker discarded (gc-sections, COMDAT). */
-	if (lo == 0 || hi <= lo)
-		return 0;
 	r = symi_push((void **)&st->ranges, &st->capranges, st->nranges, sizeof(*r));
 	if (!r) {
 		st->oom = 1;
@@ -200,8 +198,17 @@ static uint32_t add_range(struct dw *d, uint64_t lo, uint64_t hi)
 	return 1;
 }
 
+/* Address 0: code the linker discarded (gc-sections, COMDAT). */
+static uint32_t give(symi_range_fn *add, void *arg, uint64_t lo, uint64_t hi)
+{
+	if (lo == 0 || hi <= lo)
+		return 0;
+	return add(arg, lo, hi) ? 1 : 0;
+}
+
 /* DWARF 5 DW_AT_ranges: .debug_rnglists, entries already made absolute. */
-static uint32_t rnglists(struct dw *d, Dwarf_Attribute a)
+static uint32_t rnglists(Dwarf_Debug dbg, Dwarf_Attribute a, symi_range_fn *add,
+			 void *arg)
 {
 	Dwarf_Error e = NULL;
 	Dwarf_Rnglists_Head head;
@@ -210,17 +217,17 @@ static uint32_t rnglists(struct dw *d, Dwarf_Attribute a)
 	Dwarf_Off off;
 	uint32_t n = 0;
 
-	if (!symi_ok(d->dbg, dwarf_whatform(a, &form, &e), &e))
+	if (!symi_ok(dbg, dwarf_whatform(a, &form, &e), &e))
 		return 0;
 	if (form == DW_FORM_rnglistx) {
-		if (!symi_ok(d->dbg, dwarf_formudata(a, &val, &e), &e))
+		if (!symi_ok(dbg, dwarf_formudata(a, &val, &e), &e))
 			return 0;
 	} else {
-		if (!symi_ok(d->dbg, dwarf_global_formref(a, &off, &e), &e))
+		if (!symi_ok(dbg, dwarf_global_formref(a, &off, &e), &e))
 			return 0;
 		val = off;
 	}
-	if (!symi_ok(d->dbg, dwarf_rnglists_get_rle_head(a, form, val, &head, &count,
+	if (!symi_ok(dbg, dwarf_rnglists_get_rle_head(a, form, val, &head, &count,
 						    &goff, &e), &e))
 		return 0;
 	for (Dwarf_Unsigned i = 0; i < count; i++) {
@@ -228,7 +235,7 @@ static uint32_t rnglists(struct dw *d, Dwarf_Attribute a)
 		Dwarf_Unsigned r1, r2, c1, c2;
 		Dwarf_Bool unavail = 0;
 
-		if (!symi_ok(d->dbg, dwarf_get_rnglists_entry_fields_a(head, i, &len,
+		if (!symi_ok(dbg, dwarf_get_rnglists_entry_fields_a(head, i, &len,
 				&code, &r1, &r2, &unavail, &c1, &c2, &e), &e))
 			break;
 		if (code == DW_RLE_end_of_list)
@@ -236,29 +243,29 @@ static uint32_t rnglists(struct dw *d, Dwarf_Attribute a)
 		if (code == DW_RLE_base_address || code == DW_RLE_base_addressx ||
 		    unavail)
 			continue;
-		n += add_range(d, c1, c2);
+		n += give(add, arg, c1, c2);
 	}
 	dwarf_dealloc_rnglists_head(head);
 	return n;
 }
 
 /* DWARF 2-4 DW_AT_ranges: .debug_ranges, offsets from the unit's base. */
-static uint32_t ranges_v4(struct dw *d, Dwarf_Die die, Dwarf_Attribute a)
+static uint32_t ranges_v4(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Attribute a,
+			  uint64_t base, symi_range_fn *add, void *arg)
 {
 	Dwarf_Error e = NULL;
 	Dwarf_Ranges *buf;
 	Dwarf_Signed cnt;
 	Dwarf_Unsigned bytes, u;
 	Dwarf_Off off, real;
-	uint64_t base = d->base;
 	uint32_t n = 0;
 
-	if (!symi_ok(d->dbg, dwarf_global_formref(a, &off, &e), &e)) {
-		if (!symi_ok(d->dbg, dwarf_formudata(a, &u, &e), &e))
+	if (!symi_ok(dbg, dwarf_global_formref(a, &off, &e), &e)) {
+		if (!symi_ok(dbg, dwarf_formudata(a, &u, &e), &e))
 			return 0;
 		off = u;
 	}
-	if (!symi_ok(d->dbg, dwarf_get_ranges_b(d->dbg, off, die, &real, &buf, &cnt,
+	if (!symi_ok(dbg, dwarf_get_ranges_b(dbg, off, die, &real, &buf, &cnt,
 					   &bytes, &e), &e))
 		return 0;
 	for (Dwarf_Signed i = 0; i < cnt; i++) {
@@ -267,15 +274,15 @@ static uint32_t ranges_v4(struct dw *d, Dwarf_Die die, Dwarf_Attribute a)
 		if (buf[i].dwr_type == DW_RANGES_ADDRESS_SELECTION)
 			base = buf[i].dwr_addr2;
 		else
-			n += add_range(d, base + buf[i].dwr_addr1,
-				       base + buf[i].dwr_addr2);
+			n += give(add, arg, base + buf[i].dwr_addr1,
+				  base + buf[i].dwr_addr2);
 	}
-	dwarf_ranges_dealloc(d->dbg, buf, cnt);
+	dwarf_ranges_dealloc(dbg, buf, cnt);
 	return n;
 }
 
-/* Append die's pc ranges to st->ranges; returns how many. */
-static uint32_t read_ranges(struct dw *d, Dwarf_Die die)
+uint32_t symi_ranges(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half version,
+		     uint64_t base, symi_range_fn *add, void *arg)
 {
 	Dwarf_Error e = NULL;
 	Dwarf_Addr lo, hi;
@@ -284,18 +291,25 @@ static uint32_t read_ranges(struct dw *d, Dwarf_Die die)
 	Dwarf_Attribute a;
 	uint32_t n;
 
-	if (symi_ok(d->dbg, dwarf_lowpc(die, &lo, &e), &e)) {
-		if (!symi_ok(d->dbg, dwarf_highpc_b(die, &hi, &form, &cls, &e), &e))
+	if (symi_ok(dbg, dwarf_lowpc(die, &lo, &e), &e)) {
+		if (!symi_ok(dbg, dwarf_highpc_b(die, &hi, &form, &cls, &e), &e))
 			return 0;
 		if (cls == DW_FORM_CLASS_CONSTANT)
 			hi += lo;	/* DWARF 4+: a length */
-		return add_range(d, lo, hi);
+		return give(add, arg, lo, hi);
 	}
-	if (!symi_attr(d->dbg, die, DW_AT_ranges, &a))
+	if (!symi_attr(dbg, die, DW_AT_ranges, &a))
 		return 0;
-	n = d->version >= 5 ? rnglists(d, a) : ranges_v4(d, die, a);
+	n = version >= 5 ? rnglists(dbg, a, add, arg) :
+			   ranges_v4(dbg, die, a, base, add, arg);
 	dwarf_dealloc_attribute(a);
 	return n;
+}
+
+/* Append die's pc ranges to st->ranges; returns how many. */
+static uint32_t read_ranges(struct dw *d, Dwarf_Die die)
+{
+	return symi_ranges(d->dbg, die, d->version, d->base, add_range, d);
 }
 
 const char *symi_cu_file(struct dw *d, uint64_t fileno)

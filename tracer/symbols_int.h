@@ -7,7 +7,9 @@
  * dies with sym_close(); the arrays (functions, variables, lines, scopes) are
  * plain malloc'd vectors freed there too.  libdwarf is used only while
  * sym_open() indexes the module and is finished before it returns, so a
- * symtab holds no libdwarf or libelf state afterwards.
+ * symtab holds no libdwarf or libelf state afterwards, with one exception:
+ * sym_name_through_ptr() reopens the DWARF on its first call and keeps it
+ * (st->ptr) until sym_close().
  */
 #ifndef RACEWATCH_SYMBOLS_INT_H
 #define RACEWATCH_SYMBOLS_INT_H
@@ -146,7 +148,14 @@ struct symtab {
 	size_t ntops, captops;
 
 	int oom;		/* some allocation failed while indexing */
+
+	/* sym_name_through_ptr()'s state (symbols_ptr.c): made on its first
+	 * call, the one part of a symtab that changes after sym_open(). */
+	struct symi_ptr *ptr;
 };
+
+/* Free st->ptr (sym_close()). */
+void symi_ptr_free(struct symi_ptr *p);
 
 /* The first variable named name (an interned pointer) in the sorted
  * st->vars, or NULL (symbols_lookup.c). */
@@ -178,6 +187,17 @@ Dwarf_Die symi_next_sibling(Dwarf_Debug dbg, Dwarf_Die c);
 int symi_ok(Dwarf_Debug dbg, int res, Dwarf_Error *e);
 /* dwarf_attr() that is simply false when absent or malformed. */
 int symi_attr(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half at, Dwarf_Attribute *a);
+
+/*
+ * The pc ranges of die: DW_AT_low_pc/high_pc, or DW_AT_ranges read from
+ * .debug_rnglists (version >= 5) or .debug_ranges (offsets from base, the
+ * unit's DW_AT_low_pc).  add(arg, lo, hi) gets each non-empty [lo, hi) that
+ * does not start at 0 (discarded code) and returns 1 if it kept it.
+ * Returns how many were kept.
+ */
+typedef int symi_range_fn(void *arg, uint64_t lo, uint64_t hi);
+uint32_t symi_ranges(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Half version,
+		     uint64_t base, symi_range_fn *add, void *arg);
 
 struct symi_types;
 

@@ -12,6 +12,10 @@
  *    push [x] / pop [x] is the one that names a variable.
  *  - raw.disp.offset is where the displacement sits in the instruction: the
  *    out-of-line copy of a RIP-relative instruction patches those 4 bytes.
+ *
+ * Also here, sharing the decoder: arch_mem_base() (arch.h), how an
+ * instruction's memory operand is addressed, with the base register in
+ * DWARF's numbering, for sym_name_through_ptr().
  */
 #include <pthread.h>
 #include <string.h>
@@ -284,4 +288,53 @@ unsigned sites_classify(const uint8_t *code, size_t n, uint64_t pc, int pie,
 	int classified;
 
 	return sites_step(code, n, pc, pie, SITES_CLASSIFY_ALL, out, &classified);
+}
+
+/* ---- arch_mem_base --------------------------------------------------- */
+
+/* The 64-bit general-purpose registers by DWARF number: the System V
+ * x86-64 psABI order (figure 3.36), not the encoding's (rax rcx rdx rbx
+ * rsp rbp rsi rdi). */
+static const ZydisRegister dwarf_gpr[16] = {
+	ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RBX,
+	ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RDI, ZYDIS_REGISTER_RBP, ZYDIS_REGISTER_RSP,
+	ZYDIS_REGISTER_R8,  ZYDIS_REGISTER_R9,  ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11,
+	ZYDIS_REGISTER_R12, ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14, ZYDIS_REGISTER_R15,
+};
+
+static int dwarf_reg(ZydisRegister r)
+{
+	for (int i = 0; i < 16; i++)
+		if (dwarf_gpr[i] == r)
+			return i;
+	return -1;
+}
+
+int arch_mem_base(const uint8_t *code, size_t n, int *dwreg, int64_t *disp)
+{
+	ZydisDecodedInstruction zi;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+
+	pthread_once(&decoder_once, decoder_init);
+	if (!decoder_ok || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, n, &zi, op)))
+		return -1;
+	for (int i = 0; i < zi.operand_count; i++) {
+		const ZydisDecodedOperand *o = &op[i];
+
+		/* Hidden operands are push/pop/call's stack slot and string
+		 * instructions' [rsi]/[rdi]: no pointer variable's access.
+		 * Only plain MEM operands go through a base (not LEA's AGEN,
+		 * not MIB or VSIB). */
+		if (!is_access(o) || o->mem.type != ZYDIS_MEMOP_TYPE_MEM ||
+		    o->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
+			continue;
+		if (o->mem.index != ZYDIS_REGISTER_NONE ||
+		    o->mem.segment == ZYDIS_REGISTER_FS ||
+		    o->mem.segment == ZYDIS_REGISTER_GS)
+			return -1;
+		*dwreg = dwarf_reg(o->mem.base);
+		*disp = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+		return *dwreg < 0 ? -1 : 0;
+	}
+	return -1;
 }
