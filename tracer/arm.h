@@ -104,7 +104,8 @@ void code_free(struct proc *p);
  * engine makes one on demand); -1 drops the hit.
  */
 int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen);
-extern int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size);
+extern int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
+				const uint8_t *insn, unsigned len);
 /*
  * code sites through perf uprobe events (arm_uprobe.c, --code-via uprobe):
  * per-thread events, hits as SIGURG after the access.  uprobe_add finds the

@@ -79,7 +79,8 @@ struct codeset {
 	uint64_t *planted_ns;	/* per site: when it was planted (0: not) */
 };
 
-int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size);
+int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
+			 const uint8_t *insn, unsigned len);
 
 static const struct options *copts;
 
@@ -510,7 +511,8 @@ int code_on_sigtrap(struct thread *t, struct access *acc)
 			if (cs->tokens >= 0)
 				draw_one(t->proc, cs);
 			if (!t->code_insn.ea || !t->code_insn.size || !code_sample_watch ||
-			    (wi = code_sample_watch(t->proc, t->code_insn.ea, t->code_insn.size)) < 0)
+			    (wi = code_sample_watch(t->proc, t->code_insn.ea, t->code_insn.size, c->pc,
+						    c->s.bytes, c->s.len)) < 0)
 				return CODE_STALE;
 		}
 		w = &t->proc->watches[wi];

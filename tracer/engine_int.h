@@ -104,7 +104,8 @@ void proc_rearm_all(struct proc *p);
 void engine_warn_no_dwarf(struct proc *p);
 int engine_watch_all(struct proc *p);
 void engine_start_sampling(struct proc *p);
-int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size);
+int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
+			const uint8_t *insn, unsigned len);
 /*
  * Resolve the -w expressions still pending in p's image (all of them after
  * an exec).  A name no loaded object defines stays pending (a later dlopen

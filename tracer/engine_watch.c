@@ -126,11 +126,13 @@ static const char *static_var_at(struct proc *p, uint64_t addr, uint64_t *lo, ui
  * (reports give the address), so repeats on other objects by the same two
  * instructions are one race.
  */
-int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size)
+int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
+			const uint8_t *insn, unsigned len)
 {
 	struct watch_target wt;
 	const char *name;
 	char err[256];
+	uint64_t bias = 0;
 
 	for (int i = p->nwatches - 1; i >= 0; i--)
 		if (p->watches[i].active && p->watches[i].t.addr <= ea &&
@@ -143,9 +145,19 @@ int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size)
 	if (name) {
 		snprintf(wt.name, sizeof(wt.name), "%s", name);
 	} else {
+		/* What DWARF says the base pointer points to, at that pc. */
+		struct symtab *st = p->as ? as_module_at(p->as, pc, &bias) : NULL;
+		char what[128];
+		int64_t disp;
+		int reg;
+
 		wt.addr = ea;
 		wt.len = size;
-		snprintf(wt.name, sizeof(wt.name), "heap");
+		if (st && arch_mem_base(insn, len, &reg, &disp) == 0 &&
+		    sym_name_through_ptr(st, pc - bias, reg, disp, size, what, sizeof(what)) == 0)
+			snprintf(wt.name, sizeof(wt.name), "heap %s", what);
+		else
+			snprintf(wt.name, sizeof(wt.name), "heap");
 	}
 	return watchset_add(p, &wt, NULL, err, sizeof(err));
 }

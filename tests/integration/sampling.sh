@@ -3,7 +3,9 @@
 # (DataCollider, issue 13).  For each heap sample, at -O1 and -O2:
 #
 #   heap_struct / heap_list     a data-race is reported without naming
-#                               anything, within a deadline (retried runs);
+#                               anything, within a deadline (retried runs),
+#                               its bytes named from DWARF (heap struct
+#                               account.balance, heap struct node.hits);
 #                               the program's stdout is as without the tracer.
 #   *_locked twins              never reported in TWIN_RUNS runs.
 #   -w given                    no sampling: the note is absent.
@@ -32,17 +34,17 @@ reported() {
 }
 
 for opt in O1 O2; do
-	for pair in "heap_struct:BUG: racewatch: data-race in (deposit|withdraw)" \
-		    "heap_list:BUG: racewatch: data-race in visit"; do
-		s=${pair%%:*} re=${pair#*:}
+	for pair in "heap_struct:struct account.(balance|ops):BUG: racewatch: data-race in (deposit|withdraw)" \
+		    "heap_list:struct node.hits:BUG: racewatch: data-race in visit"; do
+		s=${pair%%:*} rest=${pair#*:} what=${rest%%:*} re=${rest#*:}
 		name="sampling/$s-$opt"
 		native "$TMP/n" "$SAMPLES/heap/$s-$opt"
 		start=$SECONDS
 		if retry_until "$RACE_SECS" reported "$s-$opt" "$re"; then
 			if ! cmp -s "$TMP/n.out" "$TMP/r.out"; then
 				fail "$name" "stdout differs from the native run"
-			elif ! grep -q '(heap)' "$TMP/r.err"; then
-				fail "$name" "the report does not name the bytes as heap: $(grep -m1 ' to 0x' "$TMP/r.err")"
+			elif ! grep -Eq "\(heap $what\)" "$TMP/r.err"; then
+				fail "$name" "the report does not name the bytes 'heap $what': $(grep -m1 ' to 0x' "$TMP/r.err")"
 			else
 				pass "$name (reported after $((SECONDS - start)) s)"
 			fi
