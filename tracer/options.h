@@ -7,6 +7,15 @@
 
 enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE, CMD_VIEW };
 enum backend_kind { BACKEND_PERF, BACKEND_PTRACE };
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+#define RACEWATCH_VERSION "0.1.0"	/* --version, SARIF's tool.driver.version */
+/* The project's home page: SARIF's informationUri and rule helpUri (code
+ * scanning links to it).  Override at build time with
+ * make EXTRA_CFLAGS='-DRACEWATCH_URL=\"https://...\"'. */
+#ifndef RACEWATCH_URL
+#define RACEWATCH_URL "https://github.com/racewatch/racewatch"
+#endif
 
 #define DELAY_MIN_US 50		/* a timerfd hold overshoots by ~10-20 us; less means nothing */
 #define DELAY_MAX_US 1000000
@@ -32,13 +41,21 @@ struct options {
 	const char *sarif_path;	/* --sarif FILE, NULL if none */
 	const char *suppressions;	/* --suppressions FILE, NULL if none */
 	const char *gdb_dir;	/* --gdb-script DIR, NULL if none */
+	const char *log_path;	/* --log-file FILE, NULL: stderr */
+	enum color_mode color;	/* --color: of the text reports */
+	int view_text;		/* view --text: print KCSAN text, no TUI */
+	char **self_argv;	/* racewatch's own argv (SARIF invocations) */
 	pid_t pid;		/* attach */
 	char **argv;		/* run: PROG ARGS..., NULL-terminated */
 };
 
 /*
- * Parse argv into *o.  Returns 0, or prints a one-line error / the usage and
- * returns the exit status to use (2 for bad usage, 0 for --help).
+ * Parse RACEWATCH_OPTIONS (defaults; options only, errors prefixed with
+ * "RACEWATCH_OPTIONS: "), then argv, into *o.  Returns 0, or prints a
+ * one-line error / the usage / the version and returns -1 with the exit
+ * status to use in *exit_status (2 for bad usage, 0 for help and version).
+ * Pointers in *o point into argv and into RACEWATCH_OPTIONS's words, which
+ * live until exit.
  */
 int options_parse(int argc, char **argv, struct options *o, int *exit_status);
 

@@ -62,6 +62,13 @@ struct race {
 	/* Filled by report_submit for a new race; the caller leaves them 0. */
 	struct report_frame *fa, *fb;	/* stacks of a and b, frame 0 on top */
 	int nfa, nfb;		/* nfb is 0 for unknown origin */
+	/* Filled by report_submit when known: where the variable containing
+	 * the address is declared (DWARF decl_file / decl_line), and how the
+	 * address was found when not by name ("address read from pointer p
+	 * (0x...) when the watch was armed"), escaped; NULL / 0 / "". */
+	char *decl_file;
+	int decl_line;
+	char via[192];
 	unsigned id;		/* 1, 2, ... in reporting order; 0 if suppressed */
 	unsigned count;		/* times seen */
 	uint64_t first_ns, last_ns;	/* CLOCK_MONOTONIC (now_ns) of first / last sighting */
@@ -105,13 +112,20 @@ int report_count(void);
 /* Reported race i (0 <= i < report_count()), in reporting order. */
 const struct race *report_get(int i);
 
-/* Print KCSAN-style text on stderr for each new race (the TUI turns it off). */
+/* Print KCSAN-style text on stderr (or --log-file) for each new race (the
+ * TUI turns it off). */
 extern int report_text_on;
 /* Told of every new race (is_new) and every repeat of a shown one. */
 extern void (*report_listener)(const struct race *r, int is_new);
 
-/* Write r as KCSAN-style text. */
+/* Write r as KCSAN-style text (report_text.c); _color with color != 0 adds
+ * SGR colour to the title, access and value lines. */
 void report_print_text(FILE *f, const struct race *r);
+void report_print_text_color(FILE *f, const struct race *r, int color);
+
+/* Colour text reports on f?  --color always / never, or for auto: f is a
+ * terminal, NO_COLOR is unset and TERM is not "dumb". */
+int report_want_color(int mode, FILE *f);
 
 /* "read", "write (marked)", "assert no writes"...: how the text names an access. */
 const char *report_access_verb(const struct access *a);
@@ -130,8 +144,11 @@ const char *report_short_path(const char *file);
  * UTF-8 become U+FFFD.  Pure: unit-tested. */
 void json_string(FILE *f, const char *s);
 
-/* -o: open path (truncating) and write the header record.  0 or -1 with err. */
-int report_json_open(const char *path, char *const *argv, char *err, size_t errlen);
+/* -o: open path (truncating; "-" is stdout) and write the header record:
+ * argv is the traced command (attach: the process's command line, and
+ * attached its pid; 0 for run).  0 or -1 with err. */
+int report_json_open(const char *path, char *const *argv, pid_t attached,
+		     char *err, size_t errlen);
 void report_json_race(const struct race *r);
 /* A repeat of r was counted: write an "update" record if the count changed
  * and the last write for r is at least REPORT_JSON_UPDATE_NS old. */
@@ -141,8 +158,11 @@ void report_json_repeat(struct race *r);
 void report_json_close(struct race *const *v, int n, int exit_status);
 #define REPORT_JSON_UPDATE_NS 1000000000ull
 
-/* --sarif: check that path can be written; the log is written at exit. */
-int report_sarif_open(const char *path, char *const *argv, char *err, size_t errlen);
+/* --sarif: check that path can be written; the log is written at exit.
+ * self is racewatch's own argv (invocations[0].arguments), prog the traced
+ * command (a property of the invocation). */
+int report_sarif_open(const char *path, char *const *self, char *const *prog,
+		      char *err, size_t errlen);
 void report_sarif_write(int exit_status);
 
 /* --gdb-script: create dir if needed; write dir/race-ID.gdb for r. */

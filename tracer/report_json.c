@@ -15,6 +15,7 @@
  */
 #include "report.h"
 #include "counters.h"
+#include "options.h"
 #include "util.h"
 
 #include <errno.h>
@@ -109,27 +110,44 @@ static void json_time(FILE *f, uint64_t ns)
 	fprintf(f, "%.6f", ns > report_start_ns ? (double)(ns - report_start_ns) / 1e9 : 0.0);
 }
 
-int report_json_open(const char *path, char *const *argv, char *err, size_t errlen)
+/* The header's argv (NULL-terminated), or nothing for an empty one. */
+static void json_argv(char *const *argv)
+{
+	fputc('[', jf);
+	for (int i = 0; argv && argv[i]; i++) {
+		if (i)
+			fputc(',', jf);
+		json_string(jf, argv[i]);
+	}
+	fputc(']', jf);
+}
+
+int report_json_open(const char *path, char *const *argv, pid_t attached,
+		     char *err, size_t errlen)
 {
 	char cwd[4096], when[64];
 	time_t t = (time_t)report_start_wall;
 	struct tm tm;
 
-	jf = fopen(path, "w");
+	/* "-": JSON lines on stdout (shared with the program's own stdout
+	 * under run: each record is one write of a whole line). */
+	jf = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!jf) {
 		snprintf(err, errlen, "-o: cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"pid\":%d,\"argv\":[",
-		JSON_SCHEMA, (int)getpid());
-	for (int i = 0; argv && argv[i]; i++) {
-		if (i)
-			fputc(',', jf);
-		json_string(jf, argv[i]);
+	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"version\":\"%s\","
+		"\"pid\":%d,\"argv\":", JSON_SCHEMA, RACEWATCH_VERSION, (int)getpid());
+	json_argv(argv);
+	if (attached > 0) {
+		/* attach: which process, and its command line as it was. */
+		fprintf(jf, ",\"attach\":{\"pid\":%d,\"cmdline\":", (int)attached);
+		json_argv(argv);
+		fputc('}', jf);
 	}
-	fputs("],\"cwd\":", jf);
+	fputs(",\"cwd\":", jf);
 	json_string(jf, getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
 	fprintf(jf, ",\"start_time\":\"%s\",\"start_unix\":%.6f}\n", when, report_start_wall);
 	fflush(jf);
@@ -203,7 +221,17 @@ void report_json_race(const struct race *r)
 	json_string(jf, r->var);
 	fputs(",\"address\":", jf);
 	json_hex(jf, r->a.addr);
-	fprintf(jf, ",\"size\":%u,\"accesses\":[", r->a.size);
+	fprintf(jf, ",\"size\":%u,\"declared\":", r->a.size);
+	if (r->decl_file) {
+		fputs("{\"file\":", jf);
+		json_string(jf, r->decl_file);
+		fprintf(jf, ",\"line\":%d}", r->decl_line);
+	} else {
+		fputs("null", jf);
+	}
+	fputs(",\"address_from\":", jf);
+	json_string(jf, r->via[0] ? r->via : NULL);
+	fputs(",\"accesses\":[", jf);
 	json_access(&r->a, r->fa, r->nfa);
 	if (r->kind != RACE_UNKNOWN_ORIGIN) {
 		fputc(',', jf);
@@ -270,6 +298,9 @@ void report_json_close(struct race *const *v, int n, int exit_status)
 		fprintf(jf, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
 			(unsigned long long)counters[i]);
 	fputs("}}\n", jf);
-	fclose(jf);
+	if (jf == stdout)
+		fflush(jf);
+	else
+		fclose(jf);
 	jf = NULL;
 }
