@@ -5,6 +5,7 @@
 #include "stack.h"
 #include "suppress.h"
 #include "util.h"
+#include "watchexpr.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -290,6 +291,21 @@ static struct report_frame *take_stack(struct addrspace *as, const struct access
 	return fs.v;
 }
 
+/* The variable's declaration, and how a pointer gave its address. */
+static void where_from(struct race *r, struct addrspace *as)
+{
+	struct sym_var v;
+
+	r->decl_file = NULL;
+	r->decl_line = 0;
+	if (as && as_var_at(as, r->a.addr, &v) == 0 && v.decl_file) {
+		r->decl_file = xstrdup(v.decl_file);
+		r->decl_line = v.decl_line;
+	}
+	if (!wexpr_via(r->a.addr, r->via, sizeof(r->via)))
+		r->via[0] = '\0';
+}
+
 static void supp_view(const struct report_frame *f, int n, struct supp_frame *out)
 {
 	for (int i = 0; i < n; i++) {
@@ -366,6 +382,7 @@ int report_submit(struct race *r, struct addrspace *as)
 	r->nfb = 0;
 	if (r->kind != RACE_UNKNOWN_ORIGIN)
 		r->fb = take_stack(as, &r->b, &r->nfb);
+	where_from(r, as);
 
 	if ((s = suppressed_by(r)) != NULL) {
 		s->hits++;

@@ -298,7 +298,7 @@ static uint32_t read_ranges(struct dw *d, Dwarf_Die die)
 	return n;
 }
 
-static const char *cu_file(struct dw *d, uint64_t fileno)
+const char *symi_cu_file(struct dw *d, uint64_t fileno)
 {
 	int64_t i = (int64_t)fileno - d->fbase;
 
@@ -386,7 +386,7 @@ static void do_inlined(struct dw *d, Dwarf_Die die, int64_t parent)
 	if (idx < 0)
 		return;
 	if (symi_udata(d->dbg, die, DW_AT_call_file, &cfile) == 0)
-		st->scopes[idx].call_file = cu_file(d, cfile);
+		st->scopes[idx].call_file = symi_cu_file(d, cfile);
 	if (symi_udata(d->dbg, die, DW_AT_call_line, &cline) == 0)
 		st->scopes[idx].call_line = (uint32_t)cline;
 	walk(d, die, idx, name);
@@ -484,6 +484,7 @@ static void do_cu(struct dw *d, Dwarf_Die cu)
 	Dwarf_Addr lo;
 
 	d->base = symi_ok(d->dbg, dwarf_lowpc(cu, &lo, &e), &e) ? lo : 0;
+	d->cuname = symi_name(d->st, d->dbg, cu);
 	if (!symi_ok(d->dbg, dwarf_srclines_b(cu, &lver, &tcount, &lctx, &e), &e))
 		lctx = NULL;
 	symi_cu_files(d, cu, lctx);

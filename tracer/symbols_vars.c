@@ -126,7 +126,8 @@ void symi_do_var(struct dw *d, Dwarf_Die die, const char *func)
 	Dwarf_Attribute loc;
 	uint64_t addr = 0;
 	Dwarf_Off toff = 0;
-	const char *name;
+	const char *name, *dfile = NULL;
+	uint64_t fno = 0, dline = 0;
 	int have_type, external;
 
 	if (symi_flag(d->dbg, die, DW_AT_declaration))
@@ -142,12 +143,21 @@ void symi_do_var(struct dw *d, Dwarf_Die die, const char *func)
 	/* Type and linkage matter only for what can be watched or named in
 	 * an error; locals (most DIEs in optimized code) skip the lookups. */
 	if (kind == SYM_STATIC || kind == SYM_TLS) {
+		if (symi_udata(d->dbg, die, DW_AT_decl_file, &fno) == 0)
+			dfile = symi_cu_file(d, fno);
+		symi_udata(d->dbg, die, DW_AT_decl_line, &dline);
 		have_type = symi_ref(d->dbg, die, DW_AT_type, &toff) == 0;
 		external = !func && symi_flag(d->dbg, die, DW_AT_external);
-		if (!have_type || (!func && !external)) {
+		if (!have_type || (!func && !external) || !dfile) {
 			Dwarf_Die o;
 
 			if (die_origin(d, die, &o) == 0) {
+				/* The definition's own place wins over its
+				 * declaration's (in a header, usually). */
+				if (!dfile && symi_udata(d->dbg, o, DW_AT_decl_file, &fno) == 0) {
+					dfile = symi_cu_file(d, fno);
+					symi_udata(d->dbg, o, DW_AT_decl_line, &dline);
+				}
 				if (!have_type)
 					have_type = symi_ref(d->dbg, o, DW_AT_type,
 							     &toff) == 0;
@@ -170,6 +180,9 @@ void symi_do_var(struct dw *d, Dwarf_Die die, const char *func)
 	v->kind = kind;
 	v->addr = addr;
 	v->seq = d->seq++;
+	v->decl_file = dfile;
+	v->decl_line = dfile ? (uint32_t)dline : 0;
+	v->cu = func ? NULL : d->cuname;
 	switch (kind) {
 	case SYM_STATIC:
 		v->rank = !func && external ? RANK_GLOBAL : RANK_FILE_STATIC;

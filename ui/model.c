@@ -40,6 +40,11 @@ void model_add(const struct race *r)
 	M.stale = 1;
 }
 
+const struct race *model_nth(int i)
+{
+	return i >= 0 && i < M.n ? M.all[i] : NULL;
+}
+
 void model_changed(void)
 {
 	if (M.sort == SORT_COUNT || M.sort == SORT_LAST)

@@ -310,10 +310,33 @@ int tui_start(const struct options *o)
 	return 0;
 }
 
+static int view_text = -1;		/* view --text: its colour (0/1); -1: the TUI */
+
+void tui_view_as_text(int color)
+{
+	view_text = color != 0;
+}
+
+/* view --text: the races as the live text sink prints them. */
+static int print_view_text(void)
+{
+	const struct race *r;
+
+	for (int i = 0; (r = model_nth(i)) != NULL; i++)
+		report_print_text_color(stdout, r, view_text);
+	if (T.malformed)
+		rw_warn("%s: %d malformed line%s skipped", T.path, T.malformed,
+			T.malformed == 1 ? "" : "s");
+	return fflush(stdout) == 0 ? 0 : 2;
+}
+
 /* view: the same screens, a blocking loop (there is no tracer to serve). */
 int tui_run_view(void)
 {
 	int flags = 0;
+
+	if (view_text >= 0)
+		return print_view_text();
 
 	if (open_tty("view") < 0)
 		return 2;

@@ -101,6 +101,7 @@ void prompt_draw(int y);
 /* model.c: the races shown, sorted and filtered; selection kept by identity. */
 void model_add(const struct race *r);
 void model_changed(void);		/* a count or time changed */
+const struct race *model_nth(int i);	/* i-th race in reporting order, NULL past the end */
 int model_total(void);
 int model_rows(void);
 const struct race *model_row(int i);
