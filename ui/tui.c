@@ -18,6 +18,12 @@
  * Restoring the terminal: the finish hook (every engine exit path, SIGTERM
  * of the tracer included: the engine takes it through its signalfd), atexit,
  * and a handler for the tracer's own fatal signals.
+ *
+ * When the program exits on its own (not through q, nor killed by a stop
+ * signal), the finish hook keeps the screens up -- "program exited with
+ * status N - q to quit" -- so the races stay browsable.  The program's
+ * stdout and stderr, when they are the terminal, go to a file
+ * ($TMPDIR/racewatch-PID.out) named on the message line and again on exit.
  */
 #include "tui.h"
 #include "tui_int.h"
@@ -32,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <term.h>
 #include <unistd.h>
 
@@ -49,6 +56,8 @@ static int saved_stderr = -1;		/* the real stderr while curses is up */
 static int errfd = -1;			/* where stderr goes meanwhile */
 static off_t err_seen;			/* bytes of errfd already looked at */
 static int ttyfd = -1;			/* the terminal (/dev/tty) */
+static int outfd = -1;			/* run: the program's output file, or -1 */
+static char out_path[4096];		/* its name */
 static FILE *tty;			/* the same, for curses */
 
 /*
@@ -166,6 +175,8 @@ static int tui_up(void)
 		init_pair(2, COLOR_YELLOW, -1);
 	}
 	dirty = TUI_REDRAW | TUI_CLEAR;
+	if (T.live && outfd >= 0)
+		tui_message(0, "the program's output goes to %s", out_path);
 	return 1;
 }
 
@@ -271,11 +282,59 @@ static void fe_tick(void)
 	maybe_draw(1);
 }
 
+/* Did the program end by itself (exit, crash), not because it was told to
+ * stop (q sends SIGTERM, then SIGKILL; a signal to racewatch is passed on)? */
+static int ended_by_itself(int ws)
+{
+	if (WIFEXITED(ws))
+		return 1;
+	return WIFSIGNALED(ws) && WTERMSIG(ws) != SIGTERM && WTERMSIG(ws) != SIGKILL &&
+	       WTERMSIG(ws) != SIGINT && WTERMSIG(ws) != SIGHUP;
+}
+
+/*
+ * The program is gone; keep the screens until q.  A blocking loop: the
+ * engine has nothing left to serve.  Precondition: curses is up.
+ */
+static void linger(int ws)
+{
+	char how[96];
+	int flags = 0;
+
+	if (WIFEXITED(ws))
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(ws));
+	else
+		snprintf(how, sizeof(how), "was killed by signal %d (%s)", WTERMSIG(ws),
+			 strsignal(WTERMSIG(ws)));
+	engine_status(&T.st);
+	tui_message(0, "%s %s%s%s - q to quit", T.st.attached ? "process" : "program", how,
+		    outfd >= 0 ? "; its output is in " : "", outfd >= 0 ? out_path : "");
+	nodelay(stdscr, FALSE);
+	draw_screen(1);
+	while (!(flags & TUI_QUIT)) {
+		int ch = getch();
+
+		if (ch == ERR) {
+			struct pollfd p = { .fd = ttyfd, .events = POLLIN };
+
+			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+				break;	/* the terminal went away */
+			continue;
+		}
+		flags = tui_handle_key(ch);
+		if (flags & (TUI_REDRAW | TUI_CLEAR))
+			draw_screen(flags & TUI_CLEAR);
+	}
+}
+
 /* One line per race on the restored terminal: the session leaves a trace. */
 static void fe_finish(void)
 {
-	int n = report_count();
+	int n = report_count(), ws;
 
+	if (T.live && T.curses && !T.quitting && !T.hungup && engine_program_status(&ws) &&
+	    ended_by_itself(ws))
+		linger(ws);
 	tui_restore();
 	for (int i = 0; i < n; i++) {
 		const struct race *r = report_get(i);
@@ -285,6 +344,43 @@ static void fe_finish(void)
 		fprintf(stderr, "racewatch: race %u: %s on %s, seen %u time%s\n",
 			r->id, title, r->var, r->count, r->count == 1 ? "" : "s");
 	}
+	if (outfd >= 0) {
+		struct stat sb;
+
+		if (fstat(outfd, &sb) == 0 && sb.st_size > 0)
+			fprintf(stderr, "racewatch: the program's output is in %s\n", out_path);
+		else
+			unlink(out_path);	/* nothing was written: no litter */
+		close(outfd);
+		outfd = -1;
+	}
+}
+
+/* In the launched child: its output that would land on the screen goes to
+ * the file instead (output already redirected elsewhere stays there). */
+static void fe_child_setup(void)
+{
+	if (outfd < 0)
+		return;
+	if (isatty(1))
+		dup2(outfd, 1);
+	if (isatty(2))
+		dup2(outfd, 2);
+}
+
+/* run: the file the program's terminal output goes to, if it has any. */
+static void open_program_output(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (!isatty(1) && !isatty(2))
+		return;
+	snprintf(out_path, sizeof(out_path), "%s/racewatch-%d.out", dir && *dir ? dir : "/tmp",
+		 (int)getpid());
+	outfd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (outfd < 0)
+		rw_warn("--tui: cannot create %s (%s): the program's output will tear the screen",
+			out_path, strerror(errno));
 }
 
 const char *tui_gdb_dir;
@@ -299,6 +395,8 @@ int tui_start(const struct options *o)
 	T.exit_status = -1;
 	tui_gdb_dir = o->gdb_dir;
 	tui_argv = o->argv;
+	if (o->cmd == CMD_RUN)
+		open_program_output();
 	install_handlers();
 	fe.input_fd = ttyfd;
 	fe.on_input = fe_input;
@@ -306,6 +404,7 @@ int tui_start(const struct options *o)
 	fe.tick = fe_tick;
 	fe.tick_ms = TICK_MS;
 	fe.finish = fe_finish;
+	fe.child_setup = fe_child_setup;
 	engine_set_frontend(&fe);
 	return 0;
 }
