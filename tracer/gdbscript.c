@@ -107,12 +107,12 @@ static int gdb_lvalue(const char *v)
 }
 
 /* PROG ARGS quoted for a POSIX shell, into a comment (newlines escaped). */
-static void shell_args(FILE *f)
+static void shell_args(FILE *f, char *const *argv)
 {
-	for (int i = 0; gdb_argv && gdb_argv[i]; i++) {
+	for (int i = 0; argv && argv[i]; i++) {
 		fputc(' ', f);
 		fputc('\'', f);
-		for (const char *s = gdb_argv[i]; *s; s++) {
+		for (const char *s = argv[i]; *s; s++) {
 			if (*s == '\'')
 				fputs("'\\''", f);
 			else if (*s == '\n')
@@ -201,7 +201,18 @@ static int site_ok(const struct report_frame *fr, int n)
 
 void report_gdb_race(const struct race *r)
 {
-	char path[4096], title[600], var[256];
+	char path[4096];
+
+	if (!gdb_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/race-%u.gdb", gdb_dir, r->id);
+	if (report_gdb_write(path, r, gdb_argv) < 0)
+		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno));
+}
+
+int report_gdb_write(const char *path, const struct race *r, char *const *argv)
+{
+	char title[600], var[256];
 	int have_wp = gdb_lvalue(r->var), two = r->kind != RACE_UNKNOWN_ORIGIN;
 	int sites;
 	FILE *f;
@@ -211,14 +222,9 @@ void report_gdb_race(const struct race *r)
 		two = 0;
 	sites = site_ok(r->fa, r->nfa) + (two && site_ok(r->fb, r->nfb));
 
-	if (!gdb_dir)
-		return;
-	snprintf(path, sizeof(path), "%s/race-%u.gdb", gdb_dir, r->id);
 	f = fopen(path, "w");
-	if (!f) {
-		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno));
-		return;
-	}
+	if (!f)
+		return -1;
 	report_title(title, sizeof(title), r);
 	plain(title, sizeof(title), title);
 	plain(var, sizeof(var), r->var);
@@ -228,7 +234,7 @@ void report_gdb_race(const struct race *r)
 		comment_access(f, 2, r, &r->b, r->fb, r->nfb);
 	fprintf(f, "#\n# Reproduce it by hand on the same binary (racewatch is not needed):\n#\n"
 		"#   gdb -x race-%u.gdb --args PROG ARGS\n#\n# as traced:\n#\n#   gdb -x %s --args", r->id, path);
-	shell_args(f);
+	shell_args(f, argv);
 	fputs("\n#\n"
 	      "# The program starts and stops once at each access site, printing every\n"
 	      "# thread and its backtrace (the other thread is often near its own\n"
@@ -254,6 +260,5 @@ void report_gdb_race(const struct race *r)
 	if (two)
 		site(f, 2, &r->b, r->fb, r->nfb, have_wp);
 	fputs("\ncontinue\n", f);
-	if (fclose(f) != 0)
-		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno));
+	return fclose(f) != 0 ? -1 : 0;
 }

@@ -168,6 +168,10 @@ void report_sarif_write(int exit_status);
 /* --gdb-script: create dir if needed; write dir/race-ID.gdb for r. */
 int report_gdb_open(const char *dir, char *const *argv, char *err, size_t errlen);
 void report_gdb_race(const struct race *r);
+/* The one gdb command file writer (--gdb-script and the TUI's g key):
+ * r's script to path, argv the traced command for its usage comment.
+ * 0, or -1 with errno set. */
+int report_gdb_write(const char *path, const struct race *r, char *const *argv);
 
 /* Monotonic time report_init ran (report times are relative to it), and the
  * wall-clock time then (seconds since the epoch). */
