@@ -143,6 +143,8 @@ const char *report_short_path(const char *file);
  * characters, quotes and backslashes are escaped; bytes that are not valid
  * UTF-8 become U+FFFD.  Pure: unit-tested. */
 void json_string(FILE *f, const char *s);
+/* argv (NULL-terminated; NULL is empty) as a JSON array of json_strings. */
+void json_argv(FILE *f, char *const *argv);
 
 /* -o: open path (truncating; "-" is stdout) and write the header record:
  * argv is the traced command (attach: the process's command line, and

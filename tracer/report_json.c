@@ -1,7 +1,7 @@
 /*
  * -o FILE.jsonl: one JSON object per line, flushed as written, so a tracer
  * killed at any point leaves every race it had found on file.  The records
- * and their fields are documented in README.md ("JSON lines report"); this
+ * and their fields are documented in doc/schema.md; this
  * is schema 1.  Fields are only ever added within a schema version.
  *
  *   header   first line: who wrote the file, for which program, when
@@ -110,16 +110,15 @@ static void json_time(FILE *f, uint64_t ns)
 	fprintf(f, "%.6f", ns > report_start_ns ? (double)(ns - report_start_ns) / 1e9 : 0.0);
 }
 
-/* The header's argv (NULL-terminated), or nothing for an empty one. */
-static void json_argv(char *const *argv)
+void json_argv(FILE *f, char *const *argv)
 {
-	fputc('[', jf);
+	fputc('[', f);
 	for (int i = 0; argv && argv[i]; i++) {
 		if (i)
-			fputc(',', jf);
-		json_string(jf, argv[i]);
+			fputc(',', f);
+		json_string(f, argv[i]);
 	}
-	fputc(']', jf);
+	fputc(']', f);
 }
 
 int report_json_open(const char *path, char *const *argv, pid_t attached,
@@ -140,11 +139,11 @@ int report_json_open(const char *path, char *const *argv, pid_t attached,
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"version\":\"%s\","
 		"\"pid\":%d,\"argv\":", JSON_SCHEMA, RACEWATCH_VERSION, (int)getpid());
-	json_argv(argv);
+	json_argv(jf, argv);
 	if (attached > 0) {
 		/* attach: which process, and its command line as it was. */
 		fprintf(jf, ",\"attach\":{\"pid\":%d,\"cmdline\":", (int)attached);
-		json_argv(argv);
+		json_argv(jf, argv);
 		fputc('}', jf);
 	}
 	fputs(",\"cwd\":", jf);

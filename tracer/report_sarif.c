@@ -258,18 +258,6 @@ static void utc(char *buf, size_t len, double t)
 	snprintf(buf + strlen(buf), len - strlen(buf), ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }
 
-/* argv (NULL-terminated) as a JSON array of strings. */
-static void argv_array(FILE *f, char *const *argv)
-{
-	fputc('[', f);
-	for (int i = 0; argv && argv[i]; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, argv[i]);
-	}
-	fputc(']', f);
-}
-
 static void write_log(FILE *f, int nr, int exit_status, int final)
 {
 	char cwd[4096], start[64], end[64];
@@ -300,9 +288,9 @@ static void write_log(FILE *f, int nr, int exit_status, int final)
 	if (final && exit_status >= 0)
 		fprintf(f, ",\"exitCode\":%d", exit_status);
 	fputs(",\"arguments\":", f);
-	argv_array(f, sarif_self);
+	json_argv(f, sarif_self);
 	fputs(",\"properties\":{\"tracedCommandLine\":", f);
-	argv_array(f, sarif_prog);
+	json_argv(f, sarif_prog);
 	fputc('}', f);
 	fprintf(f, ",\"startTimeUtc\":\"%s\"", start);
 	if (final)

@@ -56,8 +56,6 @@ static int saved_stderr = -1;		/* the real stderr while curses is up */
 static int errfd = -1;			/* where stderr goes meanwhile */
 static off_t err_seen;			/* bytes of errfd already looked at */
 static int ttyfd = -1;			/* the terminal (/dev/tty) */
-static int outfd = -1;			/* run: the program's output file, or -1 */
-static char out_path[4096];		/* its name */
 static FILE *tty;			/* the same, for curses */
 
 /*
@@ -175,8 +173,8 @@ static int tui_up(void)
 		init_pair(2, COLOR_YELLOW, -1);
 	}
 	dirty = TUI_REDRAW | TUI_CLEAR;
-	if (T.live && outfd >= 0)
-		tui_message(0, "the program's output goes to %s", out_path);
+	if (T.live && progout_path())
+		tui_message(0, "the program's output goes to %s", progout_path());
 	return 1;
 }
 
@@ -282,6 +280,32 @@ static void fe_tick(void)
 	maybe_draw(1);
 }
 
+/*
+ * Keys until q with nobody else to serve (view, and live once the program
+ * is gone): getch blocks.  Precondition: curses is up.
+ */
+static void blocking_loop(void)
+{
+	int flags = 0;
+
+	nodelay(stdscr, FALSE);
+	draw_screen(1);
+	while (!(flags & TUI_QUIT)) {
+		int ch = getch();
+
+		if (ch == ERR) {
+			struct pollfd p = { .fd = ttyfd, .events = POLLIN };
+
+			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+				break;	/* the terminal went away */
+			continue;
+		}
+		flags = tui_handle_key(ch);
+		if (flags & (TUI_REDRAW | TUI_CLEAR))
+			draw_screen(flags & TUI_CLEAR);
+	}
+}
+
 /* Did the program end by itself (exit, crash), not because it was told to
  * stop (q sends SIGTERM, then SIGKILL; a signal to racewatch is passed on)? */
 static int ended_by_itself(int ws)
@@ -299,7 +323,6 @@ static int ended_by_itself(int ws)
 static void linger(int ws)
 {
 	char how[96];
-	int flags = 0;
 
 	if (WIFEXITED(ws))
 		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(ws));
@@ -308,23 +331,8 @@ static void linger(int ws)
 			 strsignal(WTERMSIG(ws)));
 	engine_status(&T.st);
 	tui_message(0, "%s %s%s%s - q to quit", T.st.attached ? "process" : "program", how,
-		    outfd >= 0 ? "; its output is in " : "", outfd >= 0 ? out_path : "");
-	nodelay(stdscr, FALSE);
-	draw_screen(1);
-	while (!(flags & TUI_QUIT)) {
-		int ch = getch();
-
-		if (ch == ERR) {
-			struct pollfd p = { .fd = ttyfd, .events = POLLIN };
-
-			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
-				break;	/* the terminal went away */
-			continue;
-		}
-		flags = tui_handle_key(ch);
-		if (flags & (TUI_REDRAW | TUI_CLEAR))
-			draw_screen(flags & TUI_CLEAR);
-	}
+		    progout_path() ? "; its output is in " : "", progout_path() ? progout_path() : "");
+	blocking_loop();
 }
 
 /* One line per race on the restored terminal: the session leaves a trace. */
@@ -344,43 +352,7 @@ static void fe_finish(void)
 		fprintf(stderr, "racewatch: race %u: %s on %s, seen %u time%s\n",
 			r->id, title, r->var, r->count, r->count == 1 ? "" : "s");
 	}
-	if (outfd >= 0) {
-		struct stat sb;
-
-		if (fstat(outfd, &sb) == 0 && sb.st_size > 0)
-			fprintf(stderr, "racewatch: the program's output is in %s\n", out_path);
-		else
-			unlink(out_path);	/* nothing was written: no litter */
-		close(outfd);
-		outfd = -1;
-	}
-}
-
-/* In the launched child: its output that would land on the screen goes to
- * the file instead (output already redirected elsewhere stays there). */
-static void fe_child_setup(void)
-{
-	if (outfd < 0)
-		return;
-	if (isatty(1))
-		dup2(outfd, 1);
-	if (isatty(2))
-		dup2(outfd, 2);
-}
-
-/* run: the file the program's terminal output goes to, if it has any. */
-static void open_program_output(void)
-{
-	const char *dir = getenv("TMPDIR");
-
-	if (!isatty(1) && !isatty(2))
-		return;
-	snprintf(out_path, sizeof(out_path), "%s/racewatch-%d.out", dir && *dir ? dir : "/tmp",
-		 (int)getpid());
-	outfd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (outfd < 0)
-		rw_warn("--tui: cannot create %s (%s): the program's output will tear the screen",
-			out_path, strerror(errno));
+	progout_close();
 }
 
 const char *tui_gdb_dir;
@@ -396,7 +368,7 @@ int tui_start(const struct options *o)
 	tui_gdb_dir = o->gdb_dir;
 	tui_argv = o->argv;
 	if (o->cmd == CMD_RUN)
-		open_program_output();
+		progout_open();
 	install_handlers();
 	fe.input_fd = ttyfd;
 	fe.on_input = fe_input;
@@ -404,7 +376,7 @@ int tui_start(const struct options *o)
 	fe.tick = fe_tick;
 	fe.tick_ms = TICK_MS;
 	fe.finish = fe_finish;
-	fe.child_setup = fe_child_setup;
+	fe.child_setup = progout_child;
 	engine_set_frontend(&fe);
 	return 0;
 }
@@ -432,8 +404,6 @@ static int print_view_text(void)
 /* view: the same screens, a blocking loop (there is no tracer to serve). */
 int tui_run_view(void)
 {
-	int flags = 0;
-
 	if (view_text >= 0)
 		return print_view_text();
 
@@ -443,22 +413,7 @@ int tui_run_view(void)
 	install_handlers();
 	if (!tui_up())
 		return 2;
-	nodelay(stdscr, FALSE);
-	draw_screen(1);
-	while (!(flags & TUI_QUIT)) {
-		int ch = getch();
-
-		if (ch == ERR) {
-			struct pollfd p = { .fd = ttyfd, .events = POLLIN };
-
-			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
-				break;	/* the terminal went away */
-			continue;
-		}
-		flags = tui_handle_key(ch);
-		if (flags & (TUI_REDRAW | TUI_CLEAR))
-			draw_screen(flags & TUI_CLEAR);
-	}
+	blocking_loop();
 	tui_restore();
 	return 0;
 }

@@ -134,6 +134,12 @@ void frame_func(char *buf, size_t len, const struct report_frame *fr, int n);
  * with the reason in buf. */
 int source_line(const char *file, int n, char *buf, size_t len);
 
+/* progout.c: run --tui, the program's terminal output into a file. */
+void progout_open(void);		/* before the launch; warns on failure */
+const char *progout_path(void);		/* the file, NULL if none */
+void progout_child(void);		/* in the child before exec (frontend child_setup) */
+void progout_close(void);		/* at the end: name the file, or remove it if empty */
+
 /* export.c */
 int export_text(const struct race *r);
 int export_gdb(const struct race *r);

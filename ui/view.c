@@ -116,6 +116,12 @@ static void add_race(const struct jr *v)
 		r->old_val = jr_u64(jr_get(val, "old"), 0);
 		r->new_val = jr_u64(jr_get(val, "new"), 0);
 	}
+	if (jr_str(jr_get(jr_get(v, "declared"), "file"))) {
+		r->decl_file = dup_str(jr_get(jr_get(v, "declared"), "file"));
+		r->decl_line = (int)jr_num(jr_get(jr_get(v, "declared"), "line"), 0);
+	}
+	if (jr_str(jr_get(v, "address_from")))
+		rw_escape(r->via, sizeof(r->via), jr_str(jr_get(v, "address_from")));
 	r->count = (unsigned)jr_u64(jr_get(v, "count"), 1);
 	r->first_ns = (uint64_t)(jr_num(jr_get(v, "first_seen"), 0) * 1e9);
 	r->last_ns = (uint64_t)(jr_num(jr_get(v, "last_seen"), 0) * 1e9);
