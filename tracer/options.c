@@ -300,8 +300,8 @@ static char **env_words(const char *env, int *n)
  * parse_words. */
 static int parse_env(struct options *o)
 {
+	static char **v;	/* kept: struct options points into the words */
 	const char *env = getenv("RACEWATCH_OPTIONS");
-	char **v;
 	int n, r;
 
 	if (!env || !*env)

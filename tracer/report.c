@@ -88,6 +88,7 @@ static char **cmdline_of(pid_t pid)
 
 int report_init(const struct options *o)
 {
+	static char **attached_argv;	/* kept: the sinks point into it */
 	char *const *prog = o->argv;
 	char err[512];
 	struct timespec ts;
@@ -100,7 +101,7 @@ int report_init(const struct options *o)
 		return -1;
 	R.color = report_want_color(o->color, stderr);
 	if (o->cmd == CMD_ATTACH)
-		prog = cmdline_of(o->pid);
+		prog = attached_argv = cmdline_of(o->pid);
 	if (o->suppressions && supp_load(&R.supp, o->suppressions, err, sizeof(err)) < 0) {
 		rw_error("%s", err);
 		return -1;
