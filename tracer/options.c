@@ -288,6 +288,8 @@ static char **env_words(const char *env, int *n)
 		*w++ = '\0';
 		if (quote) {
 			bad("unterminated %c quote", quote);
+			free(buf);
+			free(v);
 			return NULL;
 		}
 	}
