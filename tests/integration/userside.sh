@@ -215,7 +215,7 @@ if [ "$HAVE_PTRACE" = 1 ]; then
 	refused "exprs: a function is not a variable" update_foo "'update_foo' is a function, not a variable"
 	refused "exprs: an unmapped range is refused" 0x10:4 "0x10:4 is not mapped in process"
 	refused "exprs: file.c::NAME in the wrong file" nosuch.c::foo "no variable 'foo' is defined in nosuch.c"
-	refused "exprs: a NULL pointer is not followed" '*foo' "'foo' is int, not a pointer"
+	refused "exprs: '*' on a non-pointer is refused" '*foo' "'foo' is int, not a pointer"
 else
 	skip "exprs: refusals at run" "no ptrace here"
 fi
@@ -290,14 +290,15 @@ fi
 if [ "$HAVE_PERF" = 1 ]; then
 	DLINE=$(grep -n '^[a-z].* foo\b' samples/basic/race_rw.c | head -n 1 | cut -d: -f1)
 	got_decl() {
-		trace "$TMP/live" run -w foo -o "$TMP/live.jsonl" -- "$BIN" 2000
+		trace "$TMP/live" run --stats -w foo -o "$TMP/live.jsonl" -- "$BIN" 2000
 		grep -q "^foo declared at samples/basic/race_rw.c:$DLINE\$" "$TMP/live.err" &&
 			grep -q "\"declared\":{\"file\":\"[^\"]*race_rw.c\",\"line\":$DLINE}" "$TMP/live.jsonl"
 	}
 	if retry_until "${RACE_SECS:-20}" got_decl; then
 		pass "live: a race names where the variable is declared (text and JSON)"
 	else
-		fail "live: a race names where the variable is declared (text and JSON)" "$(tail_of "$TMP/live.err")"
+		fail "live: a race names where the variable is declared (text and JSON)" \
+			"no such report within ${RACE_SECS:-20}s (last run: traps $(stat_of "$TMP/live.err" traps), races $(stat_of "$TMP/live.err" races))"
 	fi
 else
 	skip "live: a race names where the variable is declared" "no delivered data breakpoints here: $(printf '%s' "$PROBE_OUT" | tr '\n' ' ')"
