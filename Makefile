@@ -181,20 +181,29 @@ STRESS_COUNT ?= 500
 stress: all
 	$(Q)O=$(O) ./tests/stress.sh $(STRESS_COUNT)
 
-# make install PREFIX=/usr/local DESTDIR=: the tracer, its man page and the
-# header target programs include.
+# make install PREFIX=/usr/local DESTDIR=: the tracer, its man page, the
+# header target programs include and the JSON report's schema; make
+# uninstall removes exactly those files (and the doc folder if left empty).
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 INCLUDEDIR ?= $(PREFIX)/include
+DOCDIR     ?= $(PREFIX)/share/doc/racewatch
 
-.PHONY: install
+.PHONY: install uninstall
 install: $(O)/racewatch
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
-	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(INCLUDEDIR)
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(DOCDIR)
 	$(Q)install -m 755 $(O)/racewatch $(DESTDIR)$(BINDIR)/racewatch
 	$(Q)install -m 644 racewatch.1 $(DESTDIR)$(MANDIR)/man1/racewatch.1
 	$(Q)install -m 644 include/racewatch.h $(DESTDIR)$(INCLUDEDIR)/racewatch.h
+	$(Q)install -m 644 doc/schema.md $(DESTDIR)$(DOCDIR)/schema.md
+
+uninstall:
+	@echo "  UNINSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/racewatch $(DESTDIR)$(MANDIR)/man1/racewatch.1 \
+	    $(DESTDIR)$(INCLUDEDIR)/racewatch.h $(DESTDIR)$(DOCDIR)/schema.md
+	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # Overhead and detection against native, ThreadSanitizer, Helgrind and DRD,
 # plus the raw cost of a watchpoint hit here: prints one table and writes

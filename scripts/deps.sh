@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install what racewatch needs to build and test, from Debian's packages.
+# libc6-dbg: libc's separate debug info, so stack frames in libc get
+# function and file:line (racewatch follows build ids as gdb does).
 # Idempotent: when every package is already installed it only runs dpkg-query
 # once and exits, so `make test` stays fast on a machine that has them.
 set -eu
 
 PKGS="gcc make pkg-config libdwarf-dev libelf-dev libncurses-dev libzydis-dev
-libunwind-dev libcmocka-dev tmux gdb clang libclang-rt-14-dev"
+libunwind-dev libcmocka-dev tmux gdb clang libclang-rt-14-dev libc6-dbg binutils"
 
 missing=""
 for p in $PKGS; do

@@ -503,3 +503,8 @@ struct symtab *as_module(struct addrspace *as, int i, uint64_t *bias)
 		*bias = as->mods[k].bias;
 	return st;
 }
+
+pid_t as_pid(const struct addrspace *as)
+{
+	return as->pid;
+}

@@ -48,6 +48,25 @@ int as_frames_at(struct addrspace *as, uint64_t pc, struct sym_frame *out, int m
  * variable (watchexpr.c).
  */
 int as_module_count(const struct addrspace *as);
+/* The process mapped. */
+pid_t as_pid(const struct addrspace *as);
+
+/*
+ * Read len bytes at run-time address addr of the process (the thread need
+ * not be stopped: a racy read of a pointer is what the user asked for).
+ * 0, or -1 with errno set.
+ */
+int as_read(struct addrspace *as, uint64_t addr, void *buf, size_t len);
+
+/* 1 if every byte of [addr, addr + len) is mapped in the process (any
+ * permission), per /proc/PID/maps; 0 if not or the maps are unreadable. */
+int as_mapped(struct addrspace *as, uint64_t addr, uint64_t len);
+
+/*
+ * The fixed-address variable whose bytes hold run-time address addr, in
+ * whichever module maps it: 0 and *out (out->addr link-time), or -1.
+ */
+int as_var_at(struct addrspace *as, uint64_t addr, struct sym_var *out);
 struct symtab *as_module(struct addrspace *as, int i, uint64_t *bias);
 
 #endif

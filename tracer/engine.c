@@ -720,6 +720,8 @@ static pid_t launch(const char *path, char **argv)
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &E.orig_mask, NULL);
+		if (E.fe && E.fe->child_setup)	/* hook: frontend.h */
+			E.fe->child_setup();
 		/* Wait for the tracer to seize us; exec is then the first event. */
 		raise(SIGSTOP);
 		execv(path, argv);
@@ -996,6 +998,15 @@ void engine_quit(void)
 		E.stop_requested = 1;
 	else if (E.main_pid > 0)
 		kill(E.main_pid, E.quit_asked++ ? SIGKILL : SIGTERM);	/* twice: no arguing */
+}
+
+/* Hook for front ends (frontend.h): how the traced program ended. */
+int engine_program_status(int *wstatus)
+{
+	if (!E.main_done || E.fatal)
+		return 0;
+	*wstatus = E.main_status;
+	return 1;
 }
 
 /* ---- detach ------------------------------------------------------------- */

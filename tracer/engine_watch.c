@@ -107,17 +107,14 @@ void engine_start_sampling(struct proc *p)
 static const char *static_var_at(struct proc *p, uint64_t addr, uint64_t *lo, uint64_t *len)
 {
 	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
-	size_t n = exe ? sym_var_count(exe) : 0;
 	struct sym_var v;
 
-	for (size_t i = 0; i < n; i++)
-		if (sym_var_at(exe, i, &v) == 0 && v.kind == SYM_STATIC && v.size &&
-		    addr >= v.addr + p->exe_bias && addr < v.addr + p->exe_bias + v.size) {
-			*lo = v.addr + p->exe_bias;
-			*len = v.size;
-			return v.name;
-		}
-	return NULL;
+	if (!exe || addr < p->exe_bias || sym_var_at(exe, addr - p->exe_bias, &v) < 0 ||
+	    v.kind != SYM_STATIC || !v.size)
+		return NULL;
+	*lo = v.addr + p->exe_bias;
+	*len = v.size;
+	return v.name;
 }
 
 /*

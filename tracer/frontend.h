@@ -23,8 +23,12 @@ struct frontend {
 	void (*tick)(void);
 	unsigned tick_ms;
 	/* The engine is done (detached or the program ended): restore the
-	 * terminal.  Also called on every error path. */
+	 * terminal.  Also called on every error path.  May block (the TUI
+	 * stays up until q once the program has exited on its own). */
 	void (*finish)(void);
+	/* run: called in the launched child between fork and exec, e.g. to
+	 * send its output away from the screen.  NULL: nothing. */
+	void (*child_setup)(void);
 };
 
 /*
@@ -59,6 +63,10 @@ int engine_watch_get(int i, const char **expr, const char **name,
  */
 int engine_watch_add(const char *expr, char *err, size_t errlen);
 int engine_watch_remove(int i);
+
+/* How the traced program ended: 1 and its wait status once it has exited
+ * or was killed (and the engine did not fail), else 0. */
+int engine_program_status(int *wstatus);
 
 /* Pause (disarm every watchpoint; the program runs untouched) or resume. */
 void engine_pause(int on);

@@ -114,12 +114,12 @@ static int gdb_lvalue(const char *v)
  * arguments may come from a report file) as bash's $'\xNN', so that
  * neither the comment nor a terminal showing the file sees it raw.
  */
-static void shell_args(FILE *f)
+static void shell_args(FILE *f, char *const *argv)
 {
-	for (int i = 0; gdb_argv && gdb_argv[i]; i++) {
+	for (int i = 0; argv && argv[i]; i++) {
 		fputc(' ', f);
 		fputc('\'', f);
-		for (const unsigned char *s = (const unsigned char *)gdb_argv[i]; *s; s++) {
+		for (const unsigned char *s = (const unsigned char *)argv[i]; *s; s++) {
 			if (*s == '\'')
 				fputs("'\\''", f);
 			else if (*s < 0x20 || *s >= 0x7f)
@@ -208,7 +208,22 @@ static int site_ok(const struct report_frame *fr, int n)
 
 int report_gdb_race(const struct race *r)
 {
-	char path[4096], title[600], var[256];
+	char path[4096];
+
+	if (!gdb_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/race-%u.gdb", gdb_dir, r->id);
+	if (report_gdb_write(path, r, gdb_argv) < 0) {
+		rw_warn("--gdb-script: cannot write %s: %s", path,
+			errno == EEXIST ? "not a regular file" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int report_gdb_write(const char *path, const struct race *r, char *const *argv)
+{
+	char title[600], var[256];
 	int have_wp = gdb_lvalue(r->var), two = r->kind != RACE_UNKNOWN_ORIGIN;
 	int sites, fd;
 	FILE *f;
@@ -219,9 +234,6 @@ int report_gdb_race(const struct race *r)
 		two = 0;
 	sites = site_ok(r->fa, r->nfa) + (two && site_ok(r->fb, r->nfb));
 
-	if (!gdb_dir)
-		return 0;
-	snprintf(path, sizeof(path), "%s/race-%u.gdb", gdb_dir, r->id);
 	/* Never through a planted link, never into a FIFO or a device. */
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0666);
 	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
@@ -230,10 +242,11 @@ int report_gdb_race(const struct race *r)
 		errno = EEXIST;
 	}
 	if (fd < 0 || ftruncate(fd, 0) < 0 || !(f = fdopen(fd, "w"))) {
-		rw_warn("--gdb-script: cannot write %s: %s", path,
-			errno == ELOOP || errno == EEXIST ? "not a regular file" : strerror(errno));
+		int e = errno == ELOOP ? EEXIST : errno;
+
 		if (fd >= 0)
 			close(fd);
+		errno = e;
 		return -1;
 	}
 	report_title(title, sizeof(title), r);
@@ -245,7 +258,7 @@ int report_gdb_race(const struct race *r)
 		comment_access(f, 2, r, &r->b, r->fb, r->nfb);
 	fprintf(f, "#\n# Reproduce it by hand on the same binary (racewatch is not needed):\n#\n"
 		"#   gdb -x race-%u.gdb --args PROG ARGS\n#\n# as traced:\n#\n#   gdb -x %s --args", r->id, path);
-	shell_args(f);
+	shell_args(f, argv);
 	fputs("\n#\n"
 	      "# The program starts and stops once at each access site, printing every\n"
 	      "# thread and its backtrace (the other thread is often near its own\n"
@@ -272,13 +285,11 @@ int report_gdb_race(const struct race *r)
 		site(f, 2, &r->b, r->fb, r->nfb, have_wp);
 	fputs("\ncontinue\n", f);
 	if (fflush(f) != 0 || ferror(f)) {
-		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno ? errno : EIO));
+		int e = errno ? errno : EIO;
+
 		fclose(f);
+		errno = e;
 		return -1;
 	}
-	if (fclose(f) != 0) {
-		rw_warn("--gdb-script: cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return fclose(f) != 0 ? -1 : 0;
 }

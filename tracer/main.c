@@ -44,6 +44,8 @@ static int dispatch(struct options *op)
 	case CMD_PROBE:
 		return probe_main();
 	case CMD_VIEW:
+		if (o.view_text)
+			tui_view_as_text(report_want_color(o.color, stdout));
 		return tui_view(o.view_file);
 	case CMD_VARS:
 		return sites_vars_main(o.vars_prog, o.vars_pattern);

@@ -10,6 +10,15 @@ enum rw_command { CMD_RUN, CMD_ATTACH, CMD_PROBE, CMD_VIEW, CMD_VARS };
  * (perf, ptrace, code), and code whenever the watch set needs more than the
  * four debug-register slots. */
 enum backend_kind { BACKEND_AUTO, BACKEND_PERF, BACKEND_PTRACE, BACKEND_CODE };
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+#define RACEWATCH_VERSION "0.1.0"	/* --version, SARIF's tool.driver.version */
+/* The project's home page: SARIF's informationUri and rule helpUri (code
+ * scanning links to it).  Override at build time with
+ * make EXTRA_CFLAGS='-DRACEWATCH_URL=\"https://...\"'. */
+#ifndef RACEWATCH_URL
+#define RACEWATCH_URL "https://github.com/racewatch/racewatch"
+#endif
 
 #define DELAY_MIN_US 50		/* a timerfd hold overshoots by ~10-20 us; less means nothing */
 #define DELAY_MAX_US 1000000
@@ -35,19 +44,28 @@ struct options {
 	int coverage;		/* --coverage: assertion-site pairs seen concurrent */
 	const char *view_file;	/* view: the saved report */
 	const char *vars_prog;	/* vars: the program to list */
+	const char *ignored;	/* the first option given that view/probe/vars would not use */
 	const char *vars_pattern;	/* vars: fnmatch glob on names, NULL = all */
 	int stack_depth;	/* --stack-depth: caller frames per access (0 = access frame only) */
 	const char *json_path;	/* -o FILE.jsonl, NULL if none */
 	const char *sarif_path;	/* --sarif FILE, NULL if none */
 	const char *suppressions;	/* --suppressions FILE, NULL if none */
 	const char *gdb_dir;	/* --gdb-script DIR, NULL if none */
+	const char *log_path;	/* --log-file FILE, NULL: stderr */
+	enum color_mode color;	/* --color: of the text reports */
+	int view_text;		/* view --text: print KCSAN text, no TUI */
+	char **self_argv;	/* racewatch's own argv (SARIF invocations) */
 	pid_t pid;		/* attach */
 	char **argv;		/* run: PROG ARGS..., NULL-terminated */
 };
 
 /*
- * Parse argv into *o.  Returns 0, or prints a one-line error / the usage and
- * returns the exit status to use (2 for bad usage, 0 for --help).
+ * Parse RACEWATCH_OPTIONS (defaults; options only, errors prefixed with
+ * "RACEWATCH_OPTIONS: "), then argv, into *o.  Returns 0, or prints a
+ * one-line error / the usage / the version and returns -1 with the exit
+ * status to use in *exit_status (2 for bad usage, 0 for help and version).
+ * Pointers in *o point into argv and into RACEWATCH_OPTIONS's words, which
+ * live until exit.
  */
 int options_parse(int argc, char **argv, struct options *o, int *exit_status);
 

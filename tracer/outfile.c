@@ -95,6 +95,8 @@ int outfile_close(struct outfile *of)
 {
 	int rc = outfile_flush(of);
 
+	if (of->f == stdout)	/* -o -: flushed; stdout stays the program's too */
+		of->f = NULL;
 	if (of->f && fclose(of->f) != 0 && rc == 0)
 		rc = failed(of, errno);
 	of->f = NULL;
@@ -107,8 +109,10 @@ void outfile_abandon(struct outfile *of)
 {
 	struct stat st;
 
-	if (!of->f)
+	if (!of->f || of->f == stdout) {
+		of->f = NULL;
 		return;
+	}
 	/* Ours, untouched, and still the same file: take it back. */
 	if (of->created && fstat(fileno(of->f), &st) == 0 && st.st_size == 0 &&
 	    !stat(of->path, &st) && st.st_dev == of->dev && st.st_ino == of->ino)

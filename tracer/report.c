@@ -6,7 +6,9 @@
 #include "stack.h"
 #include "suppress.h"
 #include "util.h"
+#include "watchexpr.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ double report_start_wall;
 
 static struct {
 	int depth;		/* --stack-depth */
+	int color;		/* colour the text sink (--color) */
 	int json, sarif, gdb;	/* which sinks are open */
 	int begun;		/* report_begin ran: the outputs were truncated */
 	int finished;		/* report_finish ran */
@@ -115,12 +118,58 @@ static int init_failed(void)
 	return -1;
 }
 
+/*
+ * --log-file: from here on racewatch's own output -- text reports, the
+ * summary, --stats, warnings -- goes to path, as valgrind's --log-file
+ * does.  The stream stderr itself is pointed at the file, so every writer
+ * follows; file descriptor 2 is left alone, and the program inherits it
+ * (the log is close-on-exec).
+ */
+static int open_log(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f) {
+		rw_error("--log-file: cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	stderr = f;
+	return 0;
+}
+
+/* attach: the traced process's command line (NULL-terminated), read from
+ * /proc/PID/cmdline; NULL if it is gone or unreadable. */
+static char **cmdline_of(pid_t pid)
+{
+	char path[64], *buf = NULL, **v;
+	size_t len = 0, n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return NULL;
+	if (getdelim(&buf, &len, EOF, f) < 0) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	len = (size_t)ftell(f);
+	fclose(f);
+	v = xcalloc(len + 1, sizeof(*v));
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+		v[n++] = buf + i;	/* buf lives as long as v: until exit */
+	return v;
+}
+
 int report_init(const struct options *o)
 {
+	static char **attached_argv;	/* kept: the sinks point into it */
+	char *const *prog = o->argv;
 	char err[4200];
 	struct timespec ts;
-	struct file_id prog;
-	int have_prog = program_id(o, &prog) == 0;
+	struct file_id progid;
+	int have_prog = program_id(o, &progid) == 0;
 	dev_t sdev = 0;
 	ino_t sino = 0;
 
@@ -128,28 +177,34 @@ int report_init(const struct options *o)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	report_start_wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	R.depth = o->stack_depth;
+	if (o->log_path && open_log(o->log_path) < 0)
+		return -1;
+	R.color = report_want_color(o->color, stderr);
+	if (o->cmd == CMD_ATTACH)
+		prog = attached_argv = cmdline_of(o->pid);
 	if (o->suppressions && supp_load(&R.supp, o->suppressions, err, sizeof(err)) < 0) {
 		rw_error("%s", err);
 		return -1;
 	}
 	if (o->json_path) {
-		if (report_json_open(o->json_path, o->argv, err, sizeof(err)) < 0) {
+		if (report_json_open(o->json_path, prog, o->cmd == CMD_ATTACH ? o->pid : 0,
+				     err, sizeof(err)) < 0) {
 			rw_error("%s", err);
 			return -1;
 		}
 		R.json = 1;
 	}
 	if (o->sarif_path) {
-		if (report_sarif_open(o->sarif_path, o->argv, &sdev, &sino, err, sizeof(err)) < 0) {
+		if (report_sarif_open(o->sarif_path, o->self_argv, prog, &sdev, &sino, err, sizeof(err)) < 0) {
 			rw_error("%s", err);
 			return init_failed();
 		}
 		R.sarif = 1;
 	}
-	if (check_distinct(o, have_prog ? &prog : NULL, sdev, sino) < 0)
+	if (check_distinct(o, have_prog ? &progid : NULL, sdev, sino) < 0)
 		return init_failed();
 	if (o->gdb_dir) {
-		if (report_gdb_open(o->gdb_dir, o->argv, err, sizeof(err)) < 0) {
+		if (report_gdb_open(o->gdb_dir, prog, err, sizeof(err)) < 0) {
 			rw_error("%s", err);
 			return init_failed();
 		}
@@ -337,6 +392,21 @@ static struct report_frame *take_stack(struct addrspace *as, const struct access
 	return fs.v;
 }
 
+/* The variable's declaration, and how a pointer gave its address. */
+static void where_from(struct race *r, struct addrspace *as)
+{
+	struct sym_var v;
+
+	r->decl_file = NULL;
+	r->decl_line = 0;
+	if (as && as_var_at(as, r->a.addr, &v) == 0 && v.decl_file) {
+		r->decl_file = xstrdup(v.decl_file);
+		r->decl_line = v.decl_line;
+	}
+	if (!wexpr_via(r->a.addr, r->via, sizeof(r->via)))
+		r->via[0] = '\0';
+}
+
 static void supp_view(const struct report_frame *f, int n, struct supp_frame *out)
 {
 	for (int i = 0; i < n; i++) {
@@ -413,6 +483,7 @@ int report_submit(struct race *r, struct addrspace *as)
 	r->nfb = 0;
 	if (r->kind != RACE_UNKNOWN_ORIGIN)
 		r->fb = take_stack(as, &r->b, &r->nfb);
+	where_from(r, as);
 
 	if ((s = suppressed_by(r)) != NULL) {
 		s->hits++;
@@ -441,7 +512,7 @@ int report_submit(struct race *r, struct addrspace *as)
 		break;
 	}
 	if (report_text_on)
-		report_print_text(stderr, r);
+		report_print_text_color(stderr, r, R.color);
 	if (report_listener)
 		report_listener(r, 1);
 	if (R.json)
@@ -449,126 +520,4 @@ int report_submit(struct race *r, struct addrspace *as)
 	if (R.gdb && report_gdb_race(r) < 0)
 		R.failed = 1;
 	return 1;
-}
-
-/* ---- text ----------------------------------------------------------------- */
-
-const char *report_access_verb(const struct access *a)
-{
-	static const char *const verbs[][2] = {
-		[ACCESS_READ]  = { "read", "read (marked)" },
-		[ACCESS_WRITE] = { "write", "write (marked)" },
-		[ACCESS_RMW]   = { "read-write", "read-write (marked)" },
-	};
-
-	switch (a->mark) {
-	case MARK_ASSERT_ACCESS:
-		return "assert no accesses";
-	case MARK_ASSERT_WRITER:
-		return "assert no writes";
-	case MARK_ONCE:
-	case MARK_ATOMIC:
-		return verbs[a->type][1];
-	default:
-		return verbs[a->type][0];
-	}
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = path ? strrchr(path, '/') : NULL;
-
-	return s ? s + 1 : path ? path : "";
-}
-
-/* " #3 writer samples/basic/race_rw.c:77", escaped. */
-static void print_frame(FILE *f, int i, const struct report_frame *fr)
-{
-	char func[256], file[512], mod[256];
-
-	if (fr->func)
-		rw_escape(func, sizeof(func), fr->func);
-	else
-		snprintf(func, sizeof(func), "0x%" PRIx64, fr->pc);
-	fprintf(f, " #%d %s", i, func);
-	if (fr->file) {
-		rw_escape(file, sizeof(file), report_short_path(fr->file));
-		fprintf(f, " %s:%d", file, fr->line);
-	} else if (fr->module) {
-		rw_escape(mod, sizeof(mod), base_name(fr->module));
-		fprintf(f, " (%s+0x%" PRIx64 ")", mod, fr->modoff);
-	}
-	if (fr->inlined)
-		fputs(" (inlined)", f);
-	fputc('\n', f);
-}
-
-static void print_access(FILE *f, const struct race *r, const struct access *a,
-			 const struct report_frame *fr, int nfr, const char *lead)
-{
-	fprintf(f, "%s%s to 0x%" PRIx64 " (%s) of %u bytes by thread %d:\n",
-		lead, report_access_verb(a), a->addr, r->var, a->size, a->tid);
-	for (int i = 0; i < nfr; i++)
-		print_frame(f, i, &fr[i]);
-}
-
-/*
- * The function an access is in, escaped, for titles.  include/racewatch.h's
- * own inline helpers (__rw_*, e.g. the scoped assertions' openers) are
- * skipped: the title names the user's function they were inlined into.
- */
-static void top_func(char *buf, size_t len, const struct report_frame *fr, int n)
-{
-	while (n > 1 && fr[0].func && !strncmp(fr[0].func, "__rw_", 5)) {
-		fr++;
-		n--;
-	}
-	if (n > 0 && fr[0].func)
-		rw_escape(buf, len, fr[0].func);
-	else if (n > 0)
-		snprintf(buf, len, "0x%" PRIx64, fr[0].pc);
-	else
-		snprintf(buf, len, "??");
-}
-
-void report_title(char *buf, size_t len, const struct race *r)
-{
-	char fa[256], fb[256];
-
-	top_func(fa, sizeof(fa), r->fa, r->nfa);
-	if (r->kind == RACE_UNKNOWN_ORIGIN) {
-		snprintf(buf, len, "data-race in %s", fa);
-		return;
-	}
-	top_func(fb, sizeof(fb), r->fb, r->nfb);
-	/* Sorted names make the title stable whoever came first. */
-	snprintf(buf, len, "%s in %s / %s",
-		 r->kind == RACE_ASSERT ? "assert: race" : "data-race",
-		 strcmp(fa, fb) <= 0 ? fa : fb, strcmp(fa, fb) <= 0 ? fb : fa);
-}
-
-void report_print_text(FILE *f, const struct race *r)
-{
-	static const char rule[] =
-		"==================================================================";
-	char title[600];
-
-	report_title(title, sizeof(title), r);
-	fprintf(f, "%s\n", rule);
-	fprintf(f, "BUG: racewatch: %s\n\n", title);
-	if (r->kind == RACE_UNKNOWN_ORIGIN) {
-		print_access(f, r, &r->a, r->fa, r->nfa, "race at unknown origin, with ");
-	} else {
-		print_access(f, r, &r->a, r->fa, r->nfa, "");
-		fputc('\n', f);
-		print_access(f, r, &r->b, r->fb, r->nfb, "");
-	}
-	if (r->value_known) {
-		int w = (int)r->vsize * 2;
-
-		fprintf(f, "\nvalue changed: 0x%0*" PRIx64 " -> 0x%0*" PRIx64 "\n",
-			w, r->old_val, w, r->new_val);
-	}
-	fprintf(f, "%s\n", rule);
-	fflush(f);
 }

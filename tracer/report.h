@@ -63,6 +63,13 @@ struct race {
 	/* Filled by report_submit for a new race; the caller leaves them 0. */
 	struct report_frame *fa, *fb;	/* stacks of a and b, frame 0 on top */
 	int nfa, nfb;		/* nfb is 0 for unknown origin */
+	/* Filled by report_submit when known: where the variable containing
+	 * the address is declared (DWARF decl_file / decl_line), and how the
+	 * address was found when not by name ("address read from pointer p
+	 * (0x...) when the watch was armed"), escaped; NULL / 0 / "". */
+	char *decl_file;
+	int decl_line;
+	char via[192];
 	unsigned id;		/* 1, 2, ... in reporting order; 0 if suppressed */
 	unsigned count;		/* times seen */
 	uint64_t first_ns, last_ns;	/* CLOCK_MONOTONIC (now_ns) of first / last sighting */
@@ -132,13 +139,20 @@ int report_count(void);
 /* Reported race i (0 <= i < report_count()), in reporting order. */
 const struct race *report_get(int i);
 
-/* Print KCSAN-style text on stderr for each new race (the TUI turns it off). */
+/* Print KCSAN-style text on stderr (or --log-file) for each new race (the
+ * TUI turns it off). */
 extern int report_text_on;
 /* Told of every new race (is_new) and every repeat of a shown one. */
 extern void (*report_listener)(const struct race *r, int is_new);
 
-/* Write r as KCSAN-style text. */
+/* Write r as KCSAN-style text (report_text.c); _color with color != 0 adds
+ * SGR colour to the title, access and value lines. */
 void report_print_text(FILE *f, const struct race *r);
+void report_print_text_color(FILE *f, const struct race *r, int color);
+
+/* Colour text reports on f?  --color always / never, or for auto: f is a
+ * terminal, NO_COLOR is unset and TERM is not "dumb". */
+int report_want_color(int mode, FILE *f);
 
 /* "read", "write (marked)", "assert no writes"...: how the text names an access. */
 const char *report_access_verb(const struct access *a);
@@ -157,9 +171,14 @@ const char *report_short_path(const char *file);
  * backslashes are escaped; bytes that are not valid UTF-8 become U+FFFD.
  * Pure: unit-tested. */
 void json_string(FILE *f, const char *s);
+/* argv (NULL-terminated; NULL is empty) as a JSON array of json_strings. */
+void json_argv(FILE *f, char *const *argv);
 
-/* -o: open path without changing it (outfile_open).  0 or -1 with err. */
-int report_json_open(const char *path, char *const *argv, char *err, size_t errlen);
+/* -o: open path without changing it (outfile_open; "-" is stdout).  argv
+ * is the traced command for the header (attach: the process's command line,
+ * and attached its pid; 0 for run).  0 or -1 with err. */
+int report_json_open(const char *path, char *const *argv, pid_t attached,
+		     char *err, size_t errlen);
 /* The identity of the -o file: 0, or -1 if there is none. */
 int report_json_id(dev_t *dev, ino_t *ino);
 /* The run started: truncate the file, write the header.  0, or -1 (printed). */
@@ -175,9 +194,11 @@ int report_json_close(struct race *const *v, int n, int exit_status);
 #define REPORT_JSON_UPDATE_NS 1000000000ull
 
 /* --sarif: check that path can be written, without touching it (*dev /
- * *ino: the existing file, 0 if none).  0 or -1 with err. */
-int report_sarif_open(const char *path, char *const *argv, dev_t *dev, ino_t *ino,
-		      char *err, size_t errlen);
+ * *ino: the existing file, 0 if none).  self is racewatch's own argv
+ * (invocations[0].arguments), prog the traced command (a property of the
+ * invocation).  0 or -1 with err. */
+int report_sarif_open(const char *path, char *const *self, char *const *prog, dev_t *dev,
+		      ino_t *ino, char *err, size_t errlen);
 /* The unfinished log at the start of the run, the final one at exit.
  * 0, or -1 after a one-line error. */
 int report_sarif_begin(void);
@@ -189,6 +210,10 @@ int report_sarif_write(int exit_status);
  * file at that name is never written through). */
 int report_gdb_open(const char *dir, char *const *argv, char *err, size_t errlen);
 int report_gdb_race(const struct race *r);
+/* The one gdb command file writer (--gdb-script and the TUI's g key):
+ * r's script to path, argv the traced command for its usage comment.
+ * 0, or -1 with errno set. */
+int report_gdb_write(const char *path, const struct race *r, char *const *argv);
 
 /* Monotonic time report_init ran (report times are relative to it), and the
  * wall-clock time then (seconds since the epoch). */

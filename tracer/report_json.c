@@ -1,7 +1,7 @@
 /*
  * -o FILE.jsonl: one JSON object per line, flushed as written, so a tracer
  * killed at any point leaves every race it had found on file.  The records
- * and their fields are documented in README.md ("JSON lines report"); this
+ * and their fields are documented in doc/schema.md; this
  * is schema 1.  Fields are only ever added within a schema version.
  *
  *   header   first line: who wrote the file, for which program, when
@@ -16,6 +16,7 @@
 #include "report.h"
 #include "counters.h"
 #include "outfile.h"
+#include "options.h"
 #include "util.h"
 
 #include <errno.h>
@@ -28,7 +29,8 @@
 
 static struct outfile jo;	/* opened at report_json_open, truncated at begin */
 static FILE *jf;		/* jo.f from report_json_begin until a write fails or close */
-static char *const *json_argv;
+static char *const *hdr_argv;	/* the traced command line, for the header */
+static pid_t hdr_attached;	/* attach: its pid, else 0 */
 
 /* Length of the valid UTF-8 sequence at s, or 0 if s starts an invalid one. */
 static int utf8_len(const unsigned char *s)
@@ -116,9 +118,30 @@ static void json_time(FILE *f, uint64_t ns)
 	fprintf(f, "%.6f", ns > report_start_ns ? (double)(ns - report_start_ns) / 1e9 : 0.0);
 }
 
-int report_json_open(const char *path, char *const *argv, char *err, size_t errlen)
+void json_argv(FILE *f, char *const *argv)
 {
-	json_argv = argv;
+	fputc('[', f);
+	for (int i = 0; argv && argv[i]; i++) {
+		if (i)
+			fputc(',', f);
+		json_string(f, argv[i]);
+	}
+	fputc(']', f);
+}
+
+int report_json_open(const char *path, char *const *argv, pid_t attached,
+		     char *err, size_t errlen)
+{
+	hdr_argv = argv;
+	hdr_attached = attached;
+	/* "-": JSON lines on stdout (shared with the program's own stdout
+	 * under run: each record is one write of a whole line). */
+	if (!strcmp(path, "-")) {
+		memset(&jo, 0, sizeof(jo));
+		jo.opt = "-o";
+		jo.f = stdout;
+		return 0;
+	}
 	return outfile_open(&jo, "-o", path, err, errlen);
 }
 
@@ -151,14 +174,16 @@ int report_json_begin(void)
 	jf = jo.f;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"pid\":%d,\"argv\":[",
-		JSON_SCHEMA, (int)getpid());
-	for (int i = 0; json_argv && json_argv[i]; i++) {
-		if (i)
-			fputc(',', jf);
-		json_string(jf, json_argv[i]);
+	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"version\":\"%s\","
+		"\"pid\":%d,\"argv\":", JSON_SCHEMA, RACEWATCH_VERSION, (int)getpid());
+	json_argv(jf, hdr_argv);
+	if (hdr_attached > 0) {
+		/* attach: which process, and its command line as it was. */
+		fprintf(jf, ",\"attach\":{\"pid\":%d,\"cmdline\":", (int)hdr_attached);
+		json_argv(jf, hdr_argv);
+		fputc('}', jf);
 	}
-	fputs("],\"cwd\":", jf);
+	fputs(",\"cwd\":", jf);
 	json_string(jf, getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
 	fprintf(jf, ",\"start_time\":\"%s\",\"start_unix\":%.6f}\n", when, report_start_wall);
 	json_done();
@@ -232,7 +257,17 @@ void report_json_race(const struct race *r)
 	json_string(jf, r->var);
 	fputs(",\"address\":", jf);
 	json_hex(jf, r->a.addr);
-	fprintf(jf, ",\"size\":%u,\"accesses\":[", r->a.size);
+	fprintf(jf, ",\"size\":%u,\"declared\":", r->a.size);
+	if (r->decl_file) {
+		fputs("{\"file\":", jf);
+		json_string(jf, r->decl_file);
+		fprintf(jf, ",\"line\":%d}", r->decl_line);
+	} else {
+		fputs("null", jf);
+	}
+	fputs(",\"address_from\":", jf);
+	json_string(jf, r->via[0] ? r->via : NULL);
+	fputs(",\"accesses\":[", jf);
 	json_access(&r->a, r->fa, r->nfa);
 	if (r->kind != RACE_UNKNOWN_ORIGIN) {
 		fputc(',', jf);

@@ -15,6 +15,7 @@
  */
 #include "report.h"
 #include "outfile.h"
+#include "options.h"
 #include "util.h"
 
 #include <errno.h>
@@ -28,22 +29,57 @@
 
 static char *sarif_path;
 static int sarif_failed;	/* a write failed and was reported: no more tries */
-static char *const *sarif_argv;
+static char *const *sarif_self;		/* racewatch's argv: invocation arguments */
+static char *const *sarif_prog;		/* the traced command: a property */
 
+/*
+ * One rule per race kind.  help is what code-scanning UIs show under a
+ * result (GitHub requires it, sarif-multitool's GH rules check it): what
+ * the report means and what to do about it, as plain text and Markdown.
+ */
 static const struct {
-	const char *name, *level, *brief, *full;
+	const char *name, *level, *brief, *full, *help, *help_md;
 } rules[RACE_KIND_COUNT] = {
 	[RACE_DATA] = { "DataRace", "error", "Data race.",
 		"Two threads accessed the same bytes concurrently (one of them was stopped right "
 		"after its access while the other reached the same bytes), at least one of them "
-		"writing, and the access-marking rules say the pair races." },
+		"writing, and the access-marking rules say the pair races.",
+		"Two threads accessed the same variable at the same time, at least one writing, "
+		"without synchronization ordering them. Protect both accesses with the same lock, "
+		"make them atomic, or mark them (READ_ONCE/WRITE_ONCE from racewatch.h) if the race "
+		"is intended. Both stacks are in the result; racewatch --gdb-script reproduces it "
+		"in gdb.",
+		"Two threads accessed the same variable **at the same time**, at least one "
+		"writing, with nothing ordering them.\n\n"
+		"* Protect both accesses with the same lock, or\n"
+		"* make them atomic (`__atomic_*`, `_Atomic`), or\n"
+		"* if the race is intended, mark it: `READ_ONCE()`/`WRITE_ONCE()` or "
+		"`data_race()` from `racewatch.h`.\n\n"
+		"Both stacks are in the result; `racewatch --gdb-script DIR` writes a gdb "
+		"command file that stops at both accesses (see `man racewatch`)." },
 	[RACE_UNKNOWN_ORIGIN] = { "RaceOfUnknownOrigin", "warning", "Race of unknown origin.",
 		"The watched value changed while a thread was stopped right after accessing it, "
 		"and no traced access explains the change: a write by the kernel, another process "
-		"or a thread that is not traced." },
+		"or a thread that is not traced.",
+		"The watched value changed while a thread was stopped right after accessing it, "
+		"and no traced thread wrote it: the writer is the kernel (a syscall filling the "
+		"buffer), another process sharing the memory, or a thread racewatch does not "
+		"trace. Check who else can write this memory.",
+		"The watched value **changed under a stalled thread** and no traced thread "
+		"wrote it.\n\nLikely writers: the kernel (a syscall filling the buffer), "
+		"another process sharing the memory, or an untraced thread (run with "
+		"`--follow-fork` for children). Check who else can write this memory." },
 	[RACE_ASSERT] = { "ExclusiveAccessAssertion", "error", "Exclusive-access assertion violated.",
 		"ASSERT_EXCLUSIVE_ACCESS or ASSERT_EXCLUSIVE_WRITER declared that no other thread "
-		"may access (or write) the variable here, and another thread did concurrently." },
+		"may access (or write) the variable here, and another thread did concurrently.",
+		"The program asserted with ASSERT_EXCLUSIVE_ACCESS or ASSERT_EXCLUSIVE_WRITER that "
+		"no other thread accesses (or writes) the variable here, and another thread did "
+		"at the same time. Either the locking the assertion relies on is missing, or the "
+		"assertion is wrong.",
+		"The program asserted (`ASSERT_EXCLUSIVE_ACCESS` / `ASSERT_EXCLUSIVE_WRITER`) "
+		"that it has the variable to itself here, and **another thread accessed it "
+		"concurrently**.\n\nEither the locking the assertion relies on is missing, "
+		"or the assertion is wrong." },
 };
 
 /* s percent-encoded for a URI path: unreserved characters and '/' stay. */
@@ -206,6 +242,15 @@ static void result(FILE *f, const struct race *r)
 	if (r->value_known)
 		fprintf(f, ",\"oldValue\":\"0x%0*" PRIx64 "\",\"newValue\":\"0x%0*" PRIx64 "\"",
 			(int)r->vsize * 2, r->old_val, (int)r->vsize * 2, r->new_val);
+	if (r->decl_file) {
+		fputs(",\"declaredAt\":", f);
+		json_string(f, report_short_path(r->decl_file));
+		fprintf(f, ",\"declaredLine\":%d", r->decl_line);
+	}
+	if (r->via[0]) {
+		fputs(",\"addressFrom\":", f);
+		json_string(f, r->via);
+	}
 	fputs("}}", f);
 }
 
@@ -231,12 +276,17 @@ static void write_log(FILE *f, int nr, int exit_status, int final)
 	if (!getcwd(cwd, sizeof(cwd)))
 		strcpy(cwd, "/");
 	fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
-	      "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"racewatch\",\"version\":\"0.1.0\","
-	      "\"semanticVersion\":\"0.1.0\",\"rules\":[", f);
+	      "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"racewatch\",\"version\":\"" RACEWATCH_VERSION "\","
+	      "\"semanticVersion\":\"" RACEWATCH_VERSION "\",\"informationUri\":\"" RACEWATCH_URL "\","
+	      "\"rules\":[", f);
 	for (int k = 0; k < RACE_KIND_COUNT; k++) {
 		fprintf(f, "%s{\"id\":\"%s\",\"name\":\"%s\",\"shortDescription\":{\"text\":\"%s\"},"
-			"\"fullDescription\":{\"text\":\"%s\"},\"defaultConfiguration\":{\"level\":\"%s\"}}",
-			k ? "," : "", race_kind_names[k], rules[k].name, rules[k].brief, rules[k].full,
+			"\"fullDescription\":{\"text\":\"%s\"},\"help\":{\"text\":",
+			k ? "," : "", race_kind_names[k], rules[k].name, rules[k].brief, rules[k].full);
+		json_string(f, rules[k].help);
+		fputs(",\"markdown\":", f);
+		json_string(f, rules[k].help_md);
+		fprintf(f, "},\"helpUri\":\"" RACEWATCH_URL "\",\"defaultConfiguration\":{\"level\":\"%s\"}}",
 			rules[k].level);
 	}
 	fputs("]}},\"invocations\":[{\"executionSuccessful\":", f);
@@ -250,13 +300,12 @@ static void write_log(FILE *f, int nr, int exit_status, int final)
 		json_string(f, report_summary.notice);
 		fputs("}}]", f);
 	}
-	fputs(",\"arguments\":[", f);
-	for (int i = 0; sarif_argv && sarif_argv[i]; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, sarif_argv[i]);
-	}
-	fprintf(f, "],\"startTimeUtc\":\"%s\"", start);
+	fputs(",\"arguments\":", f);
+	json_argv(f, sarif_self);
+	fputs(",\"properties\":{\"tracedCommandLine\":", f);
+	json_argv(f, sarif_prog);
+	fputc('}', f);
+	fprintf(f, ",\"startTimeUtc\":\"%s\"", start);
 	if (final)
 		fprintf(f, ",\"endTimeUtc\":\"%s\"", end);
 	fputs(",\"workingDirectory\":{\"uri\":\"file://", f);
@@ -302,14 +351,15 @@ static int write_file(int nr, int exit_status, int final)
 	return 0;
 }
 
-int report_sarif_open(const char *path, char *const *argv, dev_t *dev, ino_t *ino,
+int report_sarif_open(const char *path, char *const *self, char *const *prog, dev_t *dev, ino_t *ino,
 		      char *err, size_t errlen)
 {
 	if (outfile_check("--sarif", path, dev, ino, err, errlen) < 0)
 		return -1;
 	free(sarif_path);
 	sarif_path = xstrdup(path);
-	sarif_argv = argv;
+	sarif_self = self;
+	sarif_prog = prog;
 	return 0;
 }
 

@@ -163,7 +163,7 @@ int sites_watchable(const struct symtab *st, struct sym_var **out, size_t *n,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; sym_var_at(st, i, &v) == 0; i++)
+	for (size_t i = 0; sym_var_index(st, i, &v) == 0; i++)
 		if (watchable(&l, &v))
 			res[nres++] = v;
 	/* One entry per address: a tentative definition in several units, or

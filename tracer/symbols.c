@@ -15,6 +15,7 @@
  *   symbols_lines.c   file tables, line rows, raw section checks
  *   symbols_lookup.c  function, frames, variable, suggestions
  *   symbols_ptr.c     naming bytes reached through a pointer in a register
+ *   symbols_debuglink.c  the separate debug file of a stripped module
  *   symbols_util.c    arena, arrays, hash map, string interning
  */
 #include <errno.h>
@@ -127,19 +128,16 @@ static void load_symbols(struct symtab *st, Elf *elf, Elf_Scn *scn,
 }
 
 /*
- * Read program headers and symbol tables.  A file whose headers point past
- * its end is refused here: a truncated file is a broken build or a copy in
+ * Read the PT_LOAD program headers.  A file whose headers point past its
+ * end is refused here: a truncated file is a broken build or a copy in
  * progress, and libdwarf should never see one.
  */
-static int load_elf(struct symtab *st, Elf *elf, uint64_t fsize,
-		    struct elf_objs *objs, char *err, size_t errlen)
+static int load_segments(struct symtab *st, Elf *elf, uint64_t fsize, char *err, size_t errlen)
 {
-	size_t nph = 0, nsec = 0;
-	Elf_Scn *scn = NULL;
+	size_t nph = 0;
 	GElf_Phdr ph;
-	GElf_Shdr sh;
 
-	if (elf_getphdrnum(elf, &nph) < 0 || elf_getshdrnum(elf, &nsec) < 0) {
+	if (elf_getphdrnum(elf, &nph) < 0) {
 		snprintf(err, errlen, "bad ELF headers: %s", elf_errmsg(-1));
 		return -1;
 	}
@@ -162,15 +160,35 @@ static int load_elf(struct symtab *st, Elf *elf, uint64_t fsize,
 		}
 		s = symi_push((void **)&st->segs, &st->capsegs, st->nsegs,
 			      sizeof(*s));
-		if (!s)
-			goto oom;
+		if (!s) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		s->vaddr = ph.p_vaddr;
 		s->memsz = ph.p_memsz;
 		s->offset = ph.p_offset;
 		s->filesz = ph.p_filesz;
 		st->nsegs++;
 	}
+	return 0;
+}
 
+/*
+ * Read the symbol tables (.symtab, .dynsym) of the module or of its
+ * separate debug file, after checking that no section reaches past the
+ * end of the file.
+ */
+static int load_sections(struct symtab *st, Elf *elf, uint64_t fsize,
+			 struct elf_objs *objs, char *err, size_t errlen)
+{
+	size_t nsec = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (elf_getshdrnum(elf, &nsec) < 0) {
+		snprintf(err, errlen, "bad ELF headers: %s", elf_errmsg(-1));
+		return -1;
+	}
 	uint64_t *sec_end = calloc(nsec ? nsec : 1, sizeof(*sec_end));
 
 	if (!sec_end)
@@ -207,6 +225,38 @@ static int load_elf(struct symtab *st, Elf *elf, uint64_t fsize,
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/*
+ * The module has no DWARF of its own: index its separate debug file if
+ * one is installed (symbols_debuglink.c), symbol table included (a
+ * stripped library keeps only .dynsym; its statics and local functions are
+ * in the debug file's .symtab).  Returns symi_dwarf_index's result, 0 when
+ * there is no debug file.
+ */
+static int index_debug_file(struct symtab *st, Elf *elf, struct elf_objs *objs,
+			    char *err, size_t errlen)
+{
+	char dpath[4096];
+	struct stat sb;
+	Elf *delf;
+	int dfd, r = 0;
+
+	dfd = symi_debug_file(elf, st->path, dpath, sizeof(dpath));
+	if (dfd < 0)
+		return 0;
+	delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
+	if (delf && elf_kind(delf) == ELF_K_ELF && fstat(dfd, &sb) == 0 &&
+	    load_sections(st, delf, (uint64_t)sb.st_size, objs, err, errlen) == 0 &&
+	    symi_dwarf_precheck(delf, err, errlen) == 0) {
+		r = symi_dwarf_index(st, dfd, err, errlen);
+		if (r > 0 && !(st->debug_path = strdup(dpath)))
+			st->oom = 1;
+	}
+	if (delf)
+		elf_end(delf);
+	close(dfd);
+	return r;
 }
 
 /* ---- sorting and merging --------------------------------------------- */
@@ -443,7 +493,8 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen)
 	}
 	st->is_pie = eh.e_type == ET_DYN;
 	st->entry = eh.e_entry;
-	if (load_elf(st, elf, (uint64_t)sb.st_size, &objs, err, errlen) < 0)
+	if (load_segments(st, elf, (uint64_t)sb.st_size, err, errlen) < 0 ||
+	    load_sections(st, elf, (uint64_t)sb.st_size, &objs, err, errlen) < 0)
 		goto fail;
 
 	/* Broken DWARF costs lines and types, not the module: keep the ELF
@@ -453,6 +504,8 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen)
 
 	if (symi_dwarf_precheck(elf, derr, sizeof(derr)) == 0)
 		r = symi_dwarf_index(st, fd, derr, sizeof(derr));
+	if (r == 0)
+		r = index_debug_file(st, elf, &objs, derr, sizeof(derr));
 	elf_end(elf);
 	elf = NULL;
 
@@ -487,6 +540,7 @@ void sym_close(struct symtab *st)
 		return;
 	symi_ptr_free(st->ptr);
 	free(st->path);
+	free(st->debug_path);
 	free(st->strs);
 	free(st->segs);
 	free(st->fns);
@@ -503,6 +557,11 @@ void sym_close(struct symtab *st)
 const char *sym_path(const struct symtab *st)
 {
 	return st->path;
+}
+
+const char *sym_debug_path(const struct symtab *st)
+{
+	return st->debug_path;
 }
 
 int sym_has_dwarf(const struct symtab *st)

@@ -41,9 +41,11 @@ struct sym_var {
 	uint64_t addr;		/* link-time address (SYM_STATIC only) */
 	uint64_t size;		/* bytes, 0 if unknown */
 	const struct sym_type *type;	/* NULL when only the ELF symbol is known */
-	const char *decl_file;	/* DW_AT_decl_file as DWARF gives it, or NULL */
-	int decl_line;		/* DW_AT_decl_line, 0 if unknown */
-	int global;		/* external linkage (file scope only) */
+	const char *decl_file;	/* where it is declared (DW_AT_decl_file), or NULL */
+	int decl_line;		/* 0 if unknown */
+	const char *cu;		/* file scope: the unit's name (DW_AT_name of the
+				 * .c file), or NULL */
+	int external;		/* a global (external linkage), not a static */
 };
 
 /*
@@ -54,6 +56,10 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen);
 void sym_close(struct symtab *st);
 
 const char *sym_path(const struct symtab *st);
+/* The separate debug file the DWARF was read from (a stripped library with
+ * its -dbg package installed: /usr/lib/debug/.build-id/xx/yyyy.debug), or
+ * NULL when the DWARF is the module's own or there is none. */
+const char *sym_debug_path(const struct symtab *st);
 int sym_has_dwarf(const struct symtab *st);
 int sym_is_pie(const struct symtab *st);	/* ET_DYN */
 uint64_t sym_entry(const struct symtab *st);	/* e_entry, link-time */
@@ -90,15 +96,39 @@ int sym_frames_at(const struct symtab *st, uint64_t addr,
 		  struct sym_frame *out, int max);
 
 /*
- * Find a variable.  func == NULL: a global or file-static named name (a
- * global wins over a file-static of another CU; among several file-statics
- * the first CU wins).  func != NULL: the static local `name` of function
- * func.  Returns 0 and fills *out, or -1 if there is no such variable.
- * Also finds TLS/register/stack variables so callers can refuse them with
- * the reason.
+ * Find a variable (symbols_find.c).  func == NULL: a global or file-static
+ * named name (a global wins over a file-static of another CU; among
+ * several file-statics the first CU wins: sym_find_vars tells when there
+ * is a choice).  func != NULL: the static local `name` of function func,
+ * or of the function a compiler-made name comes from ("f.part.0",
+ * "f.constprop.0", "main._omp_fn.0" -> f, main).  Returns 0 and fills
+ * *out, or -1 if there is no such variable.  Also finds TLS/register/stack
+ * variables so callers can refuse them with the reason.
  */
 int sym_find_var(const struct symtab *st, const char *func, const char *name,
 		 struct sym_var *out);
+
+/*
+ * Every distinct file-scope definition of name with a fixed address
+ * (globals and the file statics of each unit), best first.  Writes up to
+ * max into out and returns how many there are.
+ */
+int sym_find_vars(const struct symtab *st, const char *name, struct sym_var *out, int max);
+
+/* Some function's automatic local named name (not a static: those are
+ * func::NAME), for "x is a stack local of f()": 0 and *out, or -1. */
+int sym_find_local(const struct symtab *st, const char *name, struct sym_var *out);
+
+/* The fixed-address variable whose bytes hold addr (link-time), the
+ * smallest if several do: 0 and *out, or -1. */
+int sym_var_at(const struct symtab *st, uint64_t addr, struct sym_var *out);
+
+/* 1 if name is a function of the module (ELF symbol or DWARF subprogram). */
+int sym_is_function(const struct symtab *st, const char *name);
+
+/* Pointer t's target type (typedefs and qualifiers looked through): 0 and
+ * *pt, or -1 if t is not a pointer.  *pt is NULL for void *. */
+int sym_type_pointee(const struct sym_type *t, const struct sym_type **pt);
 
 /*
  * Variable i of the module's index, for walking all of them (0 <= i <
@@ -107,7 +137,7 @@ int sym_find_var(const struct symtab *st, const char *func, const char *name,
  * and fills *out, or -1 when i is out of range.
  */
 size_t sym_var_count(const struct symtab *st);
-int sym_var_at(const struct symtab *st, size_t i, struct sym_var *out);
+int sym_var_index(const struct symtab *st, size_t i, struct sym_var *out);
 
 /*
  * Up to max known variable names closest to name (edit distance), best

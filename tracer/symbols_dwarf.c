@@ -498,6 +498,7 @@ static void do_cu(struct dw *d, Dwarf_Die cu)
 	Dwarf_Addr lo;
 
 	d->base = symi_ok(d->dbg, dwarf_lowpc(cu, &lo, &e), &e) ? lo : 0;
+	d->cuname = symi_name(d->st, d->dbg, cu);
 	if (!symi_ok(d->dbg, dwarf_srclines_b(cu, &lver, &tcount, &lctx, &e), &e))
 		lctx = NULL;
 	symi_cu_files(d, cu, lctx);

@@ -78,10 +78,11 @@ struct sym_varent {
 	enum sym_var_kind kind;
 	uint64_t addr, size;
 	const struct sym_type *type;
-	const char *decl_file;	/* DW_AT_decl_file, NULL if unknown */
-	uint32_t decl_line;
 	int rank;
 	uint32_t seq;		/* discovery order: earlier CU first */
+	const char *decl_file;	/* DW_AT_decl_file (statics only), or NULL */
+	uint32_t decl_line;
+	const char *cu;		/* the unit's DW_AT_name (file statics), or NULL */
 };
 
 /* One pc -> line row; file == LINE_END marks the end of a sequence. */
@@ -118,6 +119,7 @@ struct sym_top {
 
 struct symtab {
 	char *path;
+	char *debug_path;	/* the separate debug file DWARF came from, or NULL */
 	int is_pie;
 	int has_dwarf;
 	uint64_t entry;
@@ -212,6 +214,7 @@ struct dw {
 	/* The current compilation unit. */
 	Dwarf_Half version;
 	uint64_t base;		/* DW_AT_low_pc: base of DWARF 4 ranges */
+	const char *cuname;	/* DW_AT_name, interned */
 	uint32_t *cufiles;	/* file number - fbase -> files[] index */
 	size_t ncufiles, capcufiles;
 	int64_t fbase;		/* 0 for DWARF 5, 1 before */
@@ -222,7 +225,8 @@ struct dw {
 	int depth;
 };
 
-/* Path of file number fileno of the current unit's file table, or NULL. */
+/* File number fileno of the current unit's file table (DW_AT_call_file,
+ * DW_AT_decl_file) as an interned path, or NULL. */
 const char *symi_cu_file(struct dw *d, uint64_t fileno);
 /* A DIE's name, or its abstract origin's / specification's. */
 const char *symi_die_name(struct dw *d, Dwarf_Die die, int hops);
@@ -240,6 +244,14 @@ void symi_finish_lines(struct symtab *st);
  * reason in err if it is unreadable.  Sorting is left to the caller.
  */
 int symi_dwarf_index(struct symtab *st, int fd, char *err, size_t errlen);
+
+/*
+ * The separate debug file of the module open as elf (a libelf Elf *) at
+ * path: by build id under the debug directory, else by .gnu_debuglink
+ * (CRC checked).  Returns an open fd and its path in out, or -1 if none is
+ * installed (symbols_debuglink.c).
+ */
+int symi_debug_file(void *elf, const char *path, char *out, size_t outlen);
 
 /*
  * Checks on the raw sections (elf is a libelf Elf *) that keep libdwarf

@@ -32,12 +32,30 @@ static uint32_t file_id(struct dw *d, const char *path)
 	return (uint32_t)st->nfiles++;
 }
 
+/*
+ * libdwarf (20210528) joins a DWARF 5 file's directory 0 -- which already
+ * is the unit's comp_dir -- to comp_dir once more: with a relative
+ * comp_dir, as Debian's libc has ("./nptl"), pthread_create.c becomes
+ * "./nptl/./nptl/pthread_create.c".  Drop the doubled prefix, so paths
+ * read as gdb shows them ("./nptl/pthread_create.c").
+ */
+static const char *undouble(const char *f, const char *comp)
+{
+	size_t l = comp ? strlen(comp) : 0;
+
+	if (!l || comp[0] == '/' || strncmp(f, comp, l) || f[l] != '/')
+		return f;
+	if (!strncmp(f + l + 1, comp, l) && f[2 * l + 1] == '/')
+		return f + l + 1;
+	return f;
+}
+
 /* The unit's file table, as full paths (libdwarf joins dir and comp_dir). */
 void symi_cu_files(struct dw *d, Dwarf_Die cu, Dwarf_Line_Context lctx)
 {
 	Dwarf_Error e = NULL;
 	Dwarf_Signed n = 0, b, c, end;
-	char **files;
+	char **files, *comp = NULL;
 
 	d->ncufiles = 0;
 	d->fbase = d->version >= 5 ? 0 : 1;
@@ -45,8 +63,10 @@ void symi_cu_files(struct dw *d, Dwarf_Die cu, Dwarf_Line_Context lctx)
 		d->fbase = b;
 	if (!symi_ok(d->dbg, dwarf_srcfiles(cu, &files, &n, &e), &e))
 		return;
+	if (!symi_ok(d->dbg, dwarf_die_text(cu, DW_AT_comp_dir, &comp, &e), &e))
+		comp = NULL;
 	for (Dwarf_Signed i = 0; i < n; i++) {
-		const char *p = symi_intern(d->st, files[i]);
+		const char *p = symi_intern(d->st, undouble(files[i], comp));
 		uint32_t *slot = symi_push((void **)&d->cufiles, &d->capcufiles,
 					   d->ncufiles, sizeof(*slot));
 

@@ -167,53 +167,6 @@ int sym_frames_at(const struct symtab *st, uint64_t addr,
 	return n;
 }
 
-static void fill_var(const struct sym_varent *v, struct sym_var *out)
-{
-	out->name = v->name;
-	out->func = v->func;
-	out->kind = v->kind;
-	out->addr = v->addr;
-	out->size = v->size;
-	out->type = v->type;
-	out->decl_file = v->decl_file;
-	out->decl_line = (int)v->decl_line;
-	out->global = v->rank == RANK_GLOBAL;
-}
-
-size_t sym_var_count(const struct symtab *st)
-{
-	return st->nvars;
-}
-
-int sym_var_at(const struct symtab *st, size_t i, struct sym_var *out)
-{
-	if (i >= st->nvars)
-		return -1;
-	fill_var(&st->vars[i], out);
-	return 0;
-}
-
-int sym_find_var(const struct symtab *st, const char *func, const char *name,
-		 struct sym_var *out)
-{
-	const char *n = symi_lookup(st, name);
-	const char *f = func ? symi_lookup(st, func) : NULL;
-	const struct sym_varent *v = symi_first_named(st, n);
-	/* No variables at all: vars is NULL, and NULL + 0 is not C. */
-	const struct sym_varent *end = st->nvars ? st->vars + st->nvars : NULL;
-
-	if (func && !f)
-		return -1;
-	/* Sorted by (name, func, rank, seq): the first match is the best. */
-	for (; v && v < end && v->name == n; v++) {
-		if (v->func == f) {
-			fill_var(v, out);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /*
  * Optimal string alignment distance (Levenshtein plus adjacent swaps), or
  * limit + 1 as soon as it must exceed limit.
@@ -373,8 +326,8 @@ int sym_type_member(const struct sym_type *t, const char *member,
 		return -1;
 	}
 	if (s->kind == T_POINTER) {
-		snprintf(err, errlen, "%s is a pointer: racewatch does not follow "
-			 "pointers (watch 0xADDR:LEN instead)", symi_tname(t));
+		snprintf(err, errlen, "%s is a pointer: write '->%s' to follow it",
+			 symi_tname(t), member);
 		return -1;
 	}
 	if (s->kind != T_STRUCT && s->kind != T_UNION) {
@@ -404,8 +357,7 @@ int sym_type_index(const struct sym_type *t, uint64_t i,
 		return -1;
 	}
 	if (s->kind == T_POINTER) {
-		snprintf(err, errlen, "%s is a pointer, not an array: racewatch "
-			 "does not follow pointers", symi_tname(t));
+		snprintf(err, errlen, "%s is a pointer, not an array", symi_tname(t));
 		return -1;
 	}
 	if (s->kind != T_ARRAY) {
@@ -434,4 +386,14 @@ int sym_func_named(const struct symtab *st, const char *name, uint64_t *addr)
 			return 0;
 		}
 	return -1;
+}
+
+int sym_type_pointee(const struct sym_type *t, const struct sym_type **pt)
+{
+	const struct sym_type *s = symi_strip(t);
+
+	if (!s || s->kind != T_POINTER)
+		return -1;
+	*pt = s->target;
+	return 0;
 }

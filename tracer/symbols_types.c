@@ -5,10 +5,11 @@
  * array elements.
  *
  * Only what a watch expression can reach is built in full: a variable's
- * type, its members' and elements' types, recursively.  A pointer's target
- * is built "shallow" (name and size, no members), since racewatch never
- * follows pointers and a struct reachable through pointers can pull in a
- * whole library's types.  Types are cached by DIE offset (full and shallow
+ * type, its members' and elements' types, recursively, and the target of
+ * the first pointer on the way (-w 'p->field' reads one pointer).  Targets
+ * of further pointers are built "shallow" (name and size, no members),
+ * since a struct reachable through pointers can pull in a whole library's
+ * types.  Types are cached by DIE offset (full and shallow
  * separately) and entered in the cache before their parts are built, so
  * self-referencing structs terminate.
  */
@@ -27,6 +28,7 @@ struct symi_types {
 	struct symi_map cache;	/* (offset << 1 | shallow) -> struct sym_type */
 	struct symi_map byname;	/* interned "struct foo" -> its full build */
 	int depth;
+	int under_ptr;		/* building the target of a pointer */
 };
 
 struct symi_types *symi_types_new(struct symtab *st, Dwarf_Debug dbg)
@@ -375,7 +377,10 @@ static void build_die(struct symi_types *tc, Dwarf_Die die, Dwarf_Half tag,
 		t->kind = T_POINTER;
 		if (!have_size)
 			t->size = 8;
-		t->target = build_ref(tc, die, 1);
+		/* One level in full (what '->' and '*' can reach). */
+		tc->under_ptr++;
+		t->target = build_ref(tc, die, shallow || tc->under_ptr > 1);
+		tc->under_ptr--;
 		t->name = make_name(tc, t);
 		break;
 	case DW_TAG_typedef:

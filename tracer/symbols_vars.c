@@ -126,9 +126,9 @@ void symi_do_var(struct dw *d, Dwarf_Die die, const char *func)
 	Dwarf_Attribute loc;
 	uint64_t addr = 0;
 	Dwarf_Off toff = 0;
-	const char *name;
-	int have_type, external, have_line, have_file = 0;
-	uint64_t dfile = 0, dline = 0;
+	const char *name, *dfile = NULL;
+	uint64_t fno = 0, dline = 0;
+	int have_type, external;
 
 	if (symi_flag(d->dbg, die, DW_AT_declaration))
 		return;
@@ -140,29 +140,29 @@ void symi_do_var(struct dw *d, Dwarf_Die die, const char *func)
 		dwarf_dealloc_attribute(loc);
 	}
 
-	/* Type, linkage and declaration matter only for what can be watched
-	 * or named in an error; locals (most DIEs in optimized code) skip the
-	 * lookups.  A definition that completes a declaration carries only
-	 * the decl_file / decl_line that differ from the declaration's. */
+	/* Type and linkage matter only for what can be watched or named in
+	 * an error; locals (most DIEs in optimized code) skip the lookups. */
 	if (kind == SYM_STATIC || kind == SYM_TLS) {
+		if (symi_udata(d->dbg, die, DW_AT_decl_file, &fno) == 0)
+			dfile = symi_cu_file(d, fno);
+		symi_udata(d->dbg, die, DW_AT_decl_line, &dline);
 		have_type = symi_ref(d->dbg, die, DW_AT_type, &toff) == 0;
 		external = !func && symi_flag(d->dbg, die, DW_AT_external);
-		have_line = symi_udata(d->dbg, die, DW_AT_decl_line, &dline) == 0;
-		have_file = symi_udata(d->dbg, die, DW_AT_decl_file, &dfile) == 0;
-		if (!have_type || !have_line || !have_file || (!func && !external)) {
+		if (!have_type || (!func && !external) || !dfile) {
 			Dwarf_Die o;
 
 			if (die_origin(d, die, &o) == 0) {
+				/* The definition's own place wins over its
+				 * declaration's (in a header, usually). */
+				if (!dfile && symi_udata(d->dbg, o, DW_AT_decl_file, &fno) == 0) {
+					dfile = symi_cu_file(d, fno);
+					symi_udata(d->dbg, o, DW_AT_decl_line, &dline);
+				}
 				if (!have_type)
 					have_type = symi_ref(d->dbg, o, DW_AT_type,
 							     &toff) == 0;
 				external = external || (!func &&
 					symi_flag(d->dbg, o, DW_AT_external));
-				if (!have_line)
-					symi_udata(d->dbg, o, DW_AT_decl_line, &dline);
-				if (!have_file)
-					have_file = symi_udata(d->dbg, o, DW_AT_decl_file,
-							       &dfile) == 0;
 				dwarf_dealloc_die(o);
 			}
 		}
@@ -180,8 +180,9 @@ void symi_do_var(struct dw *d, Dwarf_Die die, const char *func)
 	v->kind = kind;
 	v->addr = addr;
 	v->seq = d->seq++;
-	v->decl_file = have_file ? symi_cu_file(d, dfile) : NULL;
-	v->decl_line = (uint32_t)dline;
+	v->decl_file = dfile;
+	v->decl_line = dfile ? (uint32_t)dline : 0;
+	v->cu = func ? NULL : d->cuname;
 	switch (kind) {
 	case SYM_STATIC:
 		v->rank = !func && external ? RANK_GLOBAL : RANK_FILE_STATIC;

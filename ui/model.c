@@ -47,6 +47,11 @@ void model_clear(void)
 	memset(&M, 0, sizeof(M));
 }
 
+const struct race *model_nth(int i)
+{
+	return i >= 0 && i < M.n ? M.all[i] : NULL;
+}
+
 void model_changed(void)
 {
 	if (M.sort == SORT_COUNT || M.sort == SORT_LAST)

@@ -18,6 +18,12 @@
  * Restoring the terminal: the finish hook (every engine exit path, SIGTERM
  * of the tracer included: the engine takes it through its signalfd), atexit,
  * and a handler for the tracer's own fatal signals.
+ *
+ * When the program exits on its own (not through q, nor killed by a stop
+ * signal), the finish hook keeps the screens up -- "program exited with
+ * status N - q to quit" -- so the races stay browsable.  The program's
+ * stdout and stderr, when they are the terminal, go to a file
+ * ($TMPDIR/racewatch-PID.out) named on the message line and again on exit.
  */
 #include "tui.h"
 #include "tui_int.h"
@@ -32,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <term.h>
 #include <unistd.h>
 
@@ -178,6 +185,8 @@ static int tui_up(void)
 		init_pair(2, COLOR_YELLOW, -1);
 	}
 	dirty = TUI_REDRAW | TUI_CLEAR;
+	if (T.live && progout_path())
+		tui_message(0, "the program's output goes to %s", progout_path());
 	return 1;
 }
 
@@ -283,61 +292,14 @@ static void fe_tick(void)
 	maybe_draw(1);
 }
 
-/* One line per race on the restored terminal: the session leaves a trace. */
-static void fe_finish(void)
-{
-	int n = report_count();
-
-	tui_restore();
-	for (int i = 0; i < n; i++) {
-		const struct race *r = report_get(i);
-		char title[600];
-
-		report_title(title, sizeof(title), r);
-		fprintf(stderr, "racewatch: race %u: %s on %s, seen %u time%s\n",
-			r->id, title, r->var, r->count, r->count == 1 ? "" : "s");
-	}
-}
-
-const char *tui_gdb_dir;
-char *const *tui_argv;
-
-int tui_start(const struct options *o)
-{
-	if (open_tty("--tui") < 0)
-		return -1;
-	T.live = 1;
-	T.view = &list_view;
-	T.exit_status = -1;
-	tui_gdb_dir = o->gdb_dir;
-	tui_argv = o->argv;
-	install_handlers();
-	fe.input_fd = ttyfd;
-	fe.on_input = fe_input;
-	fe.on_race = fe_race;
-	fe.tick = fe_tick;
-	fe.tick_ms = TICK_MS;
-	fe.finish = fe_finish;
-	engine_set_frontend(&fe);
-	return 0;
-}
-
-int tui_view_terminal(void)
-{
-	return ttyfd >= 0 ? 0 : open_tty("view");
-}
-
-/* view: the same screens, a blocking loop (there is no tracer to serve). */
-int tui_run_view(void)
+/*
+ * Keys until q with nobody else to serve (view, and live once the program
+ * is gone): getch blocks.  Precondition: curses is up.
+ */
+static void blocking_loop(void)
 {
 	int flags = 0;
 
-	if (tui_view_terminal() < 0)
-		return 2;
-	T.view = &list_view;
-	install_handlers();
-	if (!tui_up())
-		return 2;
 	nodelay(stdscr, FALSE);
 	draw_screen(1);
 	while (!(flags & TUI_QUIT)) {
@@ -354,6 +316,121 @@ int tui_run_view(void)
 		if (flags & (TUI_REDRAW | TUI_CLEAR))
 			draw_screen(flags & TUI_CLEAR);
 	}
+}
+
+/* Did the program end by itself (exit, crash), not because it was told to
+ * stop (q sends SIGTERM, then SIGKILL; a signal to racewatch is passed on)? */
+static int ended_by_itself(int ws)
+{
+	if (WIFEXITED(ws))
+		return 1;
+	return WIFSIGNALED(ws) && WTERMSIG(ws) != SIGTERM && WTERMSIG(ws) != SIGKILL &&
+	       WTERMSIG(ws) != SIGINT && WTERMSIG(ws) != SIGHUP;
+}
+
+/*
+ * The program is gone; keep the screens until q.  A blocking loop: the
+ * engine has nothing left to serve.  Precondition: curses is up.
+ */
+static void linger(int ws)
+{
+	char how[96];
+
+	if (WIFEXITED(ws))
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(ws));
+	else
+		snprintf(how, sizeof(how), "was killed by signal %d (%s)", WTERMSIG(ws),
+			 strsignal(WTERMSIG(ws)));
+	engine_status(&T.st);
+	tui_message(0, "%s %s%s%s - q to quit", T.st.attached ? "process" : "program", how,
+		    progout_path() ? "; its output is in " : "", progout_path() ? progout_path() : "");
+	blocking_loop();
+}
+
+/* One line per race on the restored terminal: the session leaves a trace. */
+static void fe_finish(void)
+{
+	int n = report_count(), ws;
+
+	if (T.live && T.curses && !T.quitting && !T.hungup && engine_program_status(&ws) &&
+	    ended_by_itself(ws))
+		linger(ws);
+	tui_restore();
+	for (int i = 0; i < n; i++) {
+		const struct race *r = report_get(i);
+		char title[600];
+
+		report_title(title, sizeof(title), r);
+		fprintf(stderr, "racewatch: race %u: %s on %s, seen %u time%s\n",
+			r->id, title, r->var, r->count, r->count == 1 ? "" : "s");
+	}
+	progout_close();
+}
+
+const char *tui_gdb_dir;
+char *const *tui_argv;
+
+int tui_start(const struct options *o)
+{
+	if (open_tty("--tui") < 0)
+		return -1;
+	T.live = 1;
+	T.view = &list_view;
+	T.exit_status = -1;
+	tui_gdb_dir = o->gdb_dir;
+	tui_argv = o->argv;
+	if (o->cmd == CMD_RUN)
+		progout_open();
+	install_handlers();
+	fe.input_fd = ttyfd;
+	fe.on_input = fe_input;
+	fe.on_race = fe_race;
+	fe.tick = fe_tick;
+	fe.tick_ms = TICK_MS;
+	fe.finish = fe_finish;
+	fe.child_setup = progout_child;
+	engine_set_frontend(&fe);
+	return 0;
+}
+
+static int view_text = -1;		/* view --text: its colour (0/1); -1: the TUI */
+
+void tui_view_as_text(int color)
+{
+	view_text = color != 0;
+}
+
+/* view --text: the races as the live text sink prints them. */
+static int print_view_text(void)
+{
+	const struct race *r;
+
+	for (int i = 0; (r = model_nth(i)) != NULL; i++)
+		report_print_text_color(stdout, r, view_text);
+	if (T.malformed)
+		rw_warn("%s: %d malformed line%s skipped", T.path, T.malformed,
+			T.malformed == 1 ? "" : "s");
+	return fflush(stdout) == 0 ? 0 : 2;
+}
+
+/* view: the same screens, a blocking loop (there is no tracer to serve). */
+int tui_view_terminal(void)
+{
+	return ttyfd >= 0 ? 0 : open_tty("view");
+}
+
+int tui_run_view(void)
+{
+	if (view_text >= 0)
+		return print_view_text();
+
+	if (tui_view_terminal() < 0)
+		return 2;
+	T.view = &list_view;
+	install_handlers();
+	if (!tui_up())
+		return 2;
+	blocking_loop();
 	tui_restore();
 	return 0;
 }

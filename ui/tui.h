@@ -19,4 +19,12 @@ int tui_start(const struct options *o);
  * the exit status (0, or 2 after a one-line error). */
 int tui_view(const char *path);
 
+/*
+ * `view --text`: set before tui_view(), which then prints every race of the
+ * file on stdout as KCSAN text (report_print_text_color, the live text
+ * sink's formatter), in reporting order, instead of opening the TUI.
+ * color: wrap lines in SGR colour.
+ */
+void tui_view_as_text(int color);
+
 #endif

@@ -102,6 +102,7 @@ void prompt_draw(int y);
 void model_add(const struct race *r);
 void model_changed(void);		/* a count or time changed */
 void model_clear(void);			/* forget every race (view_reset) */
+const struct race *model_nth(int i);	/* i-th race in reporting order, NULL past the end */
 int model_total(void);
 int model_rows(void);
 const struct race *model_row(int i);
@@ -146,6 +147,12 @@ void frame_func(char *buf, size_t len, const struct report_frame *fr, int n);
 /* Line n (1-based) of file, tabs expanded and escaped into buf; 0, or -1
  * with the reason in buf. */
 int source_line(const char *file, int n, char *buf, size_t len);
+
+/* progout.c: run --tui, the program's terminal output into a file. */
+void progout_open(void);		/* before the launch; warns on failure */
+const char *progout_path(void);		/* the file, NULL if none */
+void progout_child(void);		/* in the child before exec (frontend child_setup) */
+void progout_close(void);		/* at the end: name the file, or remove it if empty */
 
 /* export.c */
 int export_text(const struct race *r);

@@ -148,6 +148,12 @@ static void add_race(const struct jr *v)
 		r->old_val = jr_u64(jr_get(val, "old"), 0);
 		r->new_val = jr_u64(jr_get(val, "new"), 0);
 	}
+	if (jr_str(jr_get(jr_get(v, "declared"), "file"))) {
+		r->decl_file = dup_str(jr_get(jr_get(v, "declared"), "file"));
+		r->decl_line = (int)jr_int(jr_get(jr_get(v, "declared"), "line"), 0, 0, 1 << 30);
+	}
+	if (jr_str(jr_get(v, "address_from")))
+		rw_escape(r->via, sizeof(r->via), jr_str(jr_get(v, "address_from")));
 	r->count = uint_of(jr_get(v, "count"), 1);
 	r->first_ns = ns_of(jr_get(v, "first_seen"));
 	r->last_ns = ns_of(jr_get(v, "last_seen"));

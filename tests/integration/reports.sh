@@ -298,7 +298,7 @@ EOF
 			return
 		fi
 	fi
-	( cd "$tool" && timeout 120 npx --no-install sarif-multitool validate "$OUT.sarif" ) >"$TMP/mt.log" 2>&1
+	( cd "$tool" && timeout 120 npx --no-install sarif-multitool validate --rule-kind "'Sarif;Gh'" "$OUT.sarif" ) >"$TMP/mt.log" 2>&1
 	rc=$?
 	if [ $rc = 0 ] && ! grep -qiE ': error ' "$TMP/mt.log"; then
 		pass reports/sarif-multitool

@@ -1,7 +1,8 @@
 /*
  * test_watchexpr — wexpr_parse() on every valid form and every error, with
  * the exact message (and so the column) each error must give.  Pure: no
- * process, no file.  Resolution is tested in test_symbols.c.
+ * process, no file.  Resolution is tested in test_symbols.c and
+ * test_exprs.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,30 +17,6 @@
 
 /* ---- valid expressions ----------------------------------------------- */
 
-struct ok_case {
-	const char *text;
-	const char *func;
-	const char *name;
-	const char *steps;	/* steps re-printed: ".a[3].b" */
-};
-
-static const struct ok_case ok_cases[] = {
-	{ "foo", "", "foo", "" },
-	{ "  foo\t", "", "foo", "" },
-	{ "_x9", "", "_x9", "" },
-	{ "s.a.b", "", "s", ".a.b" },
-	{ "arr[3]", "", "arr", "[3]" },
-	{ "arr[0x10]", "", "arr", "[16]" },
-	{ "arr[ 2 ]", "", "arr", "[2]" },
-	{ "m[1][2]", "", "m", "[1][2]" },
-	{ "arr[2].x", "", "arr", "[2].x" },
-	{ "s.buf[3]", "", "s", ".buf[3]" },
-	{ "main::count", "main", "count", "" },
-	{ "f::s.a[1]", "f", "s", ".a[1]" },
-	{ "a[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]", "", "a",
-	  "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]" },
-};
-
 static void print_steps(const struct wexpr *e, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -48,17 +25,61 @@ static void print_steps(const struct wexpr *e, char *buf, size_t len)
 	for (int i = 0; i < e->nsteps; i++) {
 		if (e->steps[i].kind == WSTEP_MEMBER)
 			n += (size_t)snprintf(buf + n, len - n, ".%s", e->steps[i].member);
+		else if (e->steps[i].kind == WSTEP_ARROW)
+			n += (size_t)snprintf(buf + n, len - n, "->%s", e->steps[i].member);
 		else
 			n += (size_t)snprintf(buf + n, len - n, "[%llu]",
 					      (unsigned long long)e->steps[i].index);
 	}
 }
 
+/* Names, members, indices, scopes (function, compiler-made function,
+ * file) and pointer forms. */
+struct scope_case {
+	const char *text;
+	const char *func, *file;
+	int deref;
+	const char *name, *steps;
+};
+
+static const struct scope_case scope_cases[] = {
+	{ "foo", "", "", 0, "foo", "" },
+	{ "  foo\t", "", "", 0, "foo", "" },
+	{ "_x9", "", "", 0, "_x9", "" },
+	{ "s.a.b", "", "", 0, "s", ".a.b" },
+	{ "arr[3]", "", "", 0, "arr", "[3]" },
+	{ "arr[0x10]", "", "", 0, "arr", "[16]" },
+	{ "arr[ 2 ]", "", "", 0, "arr", "[2]" },
+	{ "m[1][2]", "", "", 0, "m", "[1][2]" },
+	{ "arr[2].x", "", "", 0, "arr", "[2].x" },
+	{ "s.buf[3]", "", "", 0, "s", ".buf[3]" },
+	{ "main::count", "main", "", 0, "count", "" },
+	{ "f::s.a[1]", "f", "", 0, "s", ".a[1]" },
+	{ "a[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]", "", "", 0, "a",
+	  "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]" },
+
+	{ "util.c::hits", "", "util.c", 0, "hits", "" },
+	{ "src/util.c::hits", "", "src/util.c", 0, "hits", "" },
+	{ "./util.c::hits", "", "./util.c", 0, "hits", "" },
+	{ "list.cpp::head.next", "", "list.cpp", 0, "head", ".next" },
+	{ "scale.part.0::calls", "scale.part.0", "", 0, "calls", "" },
+	{ "main._omp_fn.0::x", "main._omp_fn.0", "", 0, "x", "" },
+	{ "f.constprop.0::n", "f.constprop.0", "", 0, "n", "" },
+	{ "f.isra.0::n", "f.isra.0", "", 0, "n", "" },
+	{ "*ptr", "", "", 1, "ptr", "" },
+	{ "* ptr", "", "", 1, "ptr", "" },
+	{ "ptr->field", "", "", 0, "ptr", "->field" },
+	{ "ptr->a.b[2]->c", "", "", 0, "ptr", "->a.b[2]->c" },
+	{ "ptr[3]", "", "", 0, "ptr", "[3]" },
+	{ "*f::p", "f", "", 1, "p", "" },
+	{ "*util.c::p->q", "", "util.c", 1, "p", "->q" },
+};
+
 static void test_valid_symbols(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++) {
-		const struct ok_case *c = &ok_cases[i];
+	for (size_t i = 0; i < sizeof(scope_cases) / sizeof(scope_cases[0]); i++) {
+		const struct scope_case *c = &scope_cases[i];
 		struct wexpr e;
 		char err[256] = "", steps[512];
 
@@ -66,6 +87,8 @@ static void test_valid_symbols(void **state)
 			fail_msg("'%s' rejected: %s", c->text, err);
 		assert_int_equal(e.kind, WEXPR_SYMBOL);
 		assert_string_equal(e.func, c->func);
+		assert_string_equal(e.file, c->file);
+		assert_int_equal(e.deref, c->deref);
 		assert_string_equal(e.name, c->name);
 		print_steps(&e, steps, sizeof(steps));
 		assert_string_equal(steps, c->steps);
@@ -122,13 +145,15 @@ static const struct err_case err_cases[] = {
 	{ "a.", "expected a member name after '.' at column 3 in 'a.'" },
 	{ "a.1", "expected a member name after '.' at column 3 in 'a.1'" },
 	{ "a..b", "expected a member name after '.' at column 3 in 'a..b'" },
-	{ "a->b", "'->' is not supported: racewatch does not follow pointers "
-	  "at column 2 in 'a->b'" },
+	{ "a->", "expected a member name after '->' at column 4 in 'a->'" },
+	{ "a->1", "expected a member name after '->' at column 4 in 'a->1'" },
+	{ "**p", "expected a variable name at column 2 in '**p'" },
+	{ "1f::x", "invalid number at column 1 in '1f::x'" },
 	{ "a b", "unexpected blank at column 2 in 'a b'" },
 	{ "a+1", "unexpected '+' at column 2 in 'a+1'" },
 	{ "a\x01", "unexpected byte 0x01 at column 2 in 'a?'" },
 	{ "f::", "expected a variable name after '::' at column 4 in 'f::'" },
-	{ "f::g::x", "only one 'function::' prefix is allowed at column 5 in "
+	{ "f::g::x", "only one 'function::' or 'file::' prefix is allowed at column 5 in "
 	  "'f::g::x'" },
 	{ "f:x", "unexpected ':' at column 2 in 'f:x'" },
 	{ "::x", "expected a variable name or 0xADDR:LEN at column 1 in '::x'" },
