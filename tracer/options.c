@@ -288,7 +288,7 @@ static int parse_words(int argc, char **argv, struct options *o)
 
 	optind = 0;		/* a full reset: this runs twice */
 	opterr = 0;
-	for (int at = optind; (c = getopt_long(argc, argv, "+:w:o:vqh", longopts, NULL)) != -1;
+	for (int at = 1; (c = getopt_long(argc, argv, "+:w:o:vqh", longopts, NULL)) != -1;
 	     at = optind) {
 		if (!o->ignored && c != 'v' && c != 'q' && c != 'h' && c != OPT_TEXT && c != OPT_COLOR &&
 		    at > 0 && at < argc)

@@ -416,6 +416,8 @@ static int print_view_text(void)
 /* view: the same screens, a blocking loop (there is no tracer to serve). */
 int tui_view_terminal(void)
 {
+	if (view_text >= 0)
+		return 0;	/* --text: stdout, no terminal needed */
 	return ttyfd >= 0 ? 0 : open_tty("view");
 }
 

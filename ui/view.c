@@ -150,7 +150,7 @@ static void add_race(const struct jr *v)
 	}
 	if (jr_str(jr_get(jr_get(v, "declared"), "file"))) {
 		r->decl_file = dup_str(jr_get(jr_get(v, "declared"), "file"));
-		r->decl_line = (int)jr_int(jr_get(jr_get(v, "declared"), "line"), 0, 0, 1 << 30);
+		r->decl_line = (int)jr_int(jr_get(jr_get(v, "declared"), "line"), 0, 1 << 30, 0);
 	}
 	if (jr_str(jr_get(v, "address_from")))
 		rw_escape(r->via, sizeof(r->via), jr_str(jr_get(v, "address_from")));

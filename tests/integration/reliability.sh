@@ -199,6 +199,8 @@ if cc -g -O0 -Iinclude -o "$H/hostile" "$H/hostile.c" 2>"$H/cc.err" &&
 	else fail "escape: a registered name" "$(why_rc "$RC"): $(tail_of "$H/reg.err" | cat -v)"; fi
 	if [ $have_tmux = 1 ]; then
 		tm tui "$RWABS run --tui -- '$H/hostile' 2>'$H/tui.err'"
+		# The TUI stays once the program is done (issue 14): q ends it.
+		retry_until 20 tm_shows tui "q to quit"; TM send-keys -t tui q
 		if tm_rc tui 20 && grep -q 'RACEWATCH_WATCH(reg' "$H/tui.err" && ! raw_ctl "$H/tui.err"; then pass "escape: --tui stderr"
 		else fail "escape: --tui stderr" "$(why_rc "$RC"): $(tail_of "$H/tui.err" | cat -v)"; TM kill-session -t tui 2>/dev/null; fi
 	else
