@@ -226,6 +226,7 @@ run_heap() {
 	say "  run $run  $(printf '%-20s %-10s' "$spec" "$tool") wall ${wall}s  $status  first report ${first}"
 }
 
+mid_load=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ -n "$HEAP" ]; then
 	say "bench: heap samples without -w, $HEAP_RUNS run(s) each: $HEAP"
 	for run in $(seq 1 "$HEAP_RUNS"); do
@@ -268,6 +269,7 @@ UPOPEN=$TMP/upopen.tsv	# rep first_us open_median_us close_median_us
 : >"$UPOPEN"
 UPROBE_OPENS=${UPROBE_OPENS:-50}
 
+raw_load=$(cut -d' ' -f1-3 /proc/loadavg)
 say "bench: raw round trip and per-trap service, $RAW_HITS hits per run"
 for rep in $(seq 1 "$REPS"); do
 	for mech in $RAW_MECHS; do
@@ -435,7 +437,7 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 	echo "# racewatch bench results"
 	echo
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- Machine: $(nproc) CPUs ($cpu), kernel $(uname -r); load average $start_load at start, $end_load at end"
+	echo "- Machine: $(nproc) CPUs ($cpu), kernel $(uname -r); load average (1, 5, 15 min) $start_load at start, $mid_load after the workloads, $raw_load after the heap samples, $end_load at end"
 	echo "- Command: \`$how\` — REPS=$REPS TIMEOUT=$TIMEOUT RAW_HITS=$RAW_HITS RW_ARGS='$RW_ARGS'; took ${elapsed}s"
 	echo "- racewatch probe: $(tr '\n' ';' <<<"$PROBE_OUT" | sed 's/;$//; s/;/; /g')"
 	echo "- racewatch: $commit; $($CC --version | head -n1); $(valgrind --version 2>/dev/null || echo 'valgrind: not installed')"
