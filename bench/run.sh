@@ -132,6 +132,9 @@ undelivered_why() {	# the probe's line that says no, trimmed
 
 # ---- one run ----------------------------------------------------------------
 
+# res_field NAME "RES": one field of runone's line ("wall=1.2 status=exit:0 ...").
+res_field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
 # run_tool WORKLOAD TOOL REP: run it once under runone, append a line to $DATA.
 run_tool() {
 	local w=$1 tool=$2 rep=$3 size watchvar bin=$B/$1 res traps=- pats=()
@@ -167,10 +170,10 @@ run_tool() {
 	esac
 	# "wall=1.2 status=exit:0 first=- hwm_kb=N maxrss_kb=N" -> fields
 	local wall status first hwm
-	wall=$(sed -n 's/.*wall=\([^ ]*\).*/\1/p' <<<"$res")
-	status=$(sed -n 's/.*status=\([^ ]*\).*/\1/p' <<<"$res")
-	first=$(sed -n 's/.*first=\([^ ]*\).*/\1/p' <<<"$res")
-	hwm=$(sed -n 's/.*hwm_kb=\([^ ]*\).*/\1/p' <<<"$res")
+	wall=$(res_field wall "$res")
+	status=$(res_field status "$res")
+	first=$(res_field first "$res")
+	hwm=$(res_field hwm_kb "$res")
 	# The program's own output must not change under a tool (racy_counter
 	# prints nothing that depends on the race).  A timed-out run has none.
 	if [ "$tool" != native ] && [ "$status" != timeout ] && [ -f "$TMP/$w.native.out" ] &&
@@ -219,9 +222,9 @@ run_heap() {
 	tsan)      cmd=("$B/$h-tsan" $args); pats=(-p "$PAT_tsan") ;;
 	esac
 	res=$("$B/runone" -t "$TIMEOUT" "${pats[@]}" -o "$TMP/heap.out" -e "$TMP/heap.err" -- "${cmd[@]}")
-	wall=$(sed -n 's/.*wall=\([^ ]*\).*/\1/p' <<<"$res")
-	status=$(sed -n 's/.*status=\([^ ]*\).*/\1/p' <<<"$res")
-	first=$(sed -n 's/.*first=\([^ ]*\).*/\1/p' <<<"$res")
+	wall=$(res_field wall "$res")
+	status=$(res_field status "$res")
+	first=$(res_field first "$res")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$spec" "$tool" "$run" "$wall" "$status" "$first" >>"$HEAPDATA"
 	say "  run $run  $(printf '%-20s %-10s' "$spec" "$tool") wall ${wall}s  $status  first report ${first}"
 }
@@ -319,7 +322,7 @@ for rep in $(seq 1 "$REPS"); do
 				"$RW" run --backend "$be" --sample 1000000000 --overhead 0 --stats -w hit -- "$B/pertrap" "$RAW_HITS")
 			line=$(cat "$TMP/pertrap.out")
 			med=$(field median "$line") mean=$(field mean "$line")
-			wall=$(sed -n 's/.*wall=\([^ ]*\).*/\1/p' <<<"$res")
+			wall=$(res_field wall "$res")
 			traps=$(sed -n 's/^racewatch: stats: traps  *\([0-9]*\)$/\1/p' "$TMP/pertrap.err" | tail -n1)
 			if [ -z "$med" ]; then
 				say "  rep $rep  racewatch --backend $be $place: no figure ($res)"
