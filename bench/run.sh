@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh — `make bench`: racewatch against native, ThreadSanitizer,
-# Helgrind and DRD on three workloads, plus the raw cost of one watchpoint
-# hit served by a ptrace tracer on this machine.  Measurement only: nothing
-# here passes or fails on a time.
+# Helgrind and DRD on three workloads, racewatch's sampling without -w
+# against ThreadSanitizer on the heap samples, plus the raw cost of one
+# watchpoint or code-breakpoint hit served by a ptrace tracer on this
+# machine.  Measurement only: nothing here passes or fails on a time.
+#
+# racewatch's backends run only where `racewatch probe` says they deliver;
+# the others are recorded as "not delivered here", not run into a timeout.
 #
 # Every figure is the median of REPS repetitions, alternated (rep 1 of every
 # tool, then rep 2, ...) so a slow spell of the machine hits all tools alike.
@@ -13,8 +17,13 @@
 #   QUICK=1               one short repetition of smaller work (< 2 min);
 #                         writes build/bench/RESULTS-quick.md unless OUT is set
 #   OUT=FILE              where the Markdown goes (default bench/RESULTS.md)
-#   TOOLS="native rw-perf rw-ptrace tsan helgrind drd"   a subset, same names
+#   TOOLS="native rw-perf rw-ptrace rw-code rw-sample tsan helgrind drd"
+#                         a subset, same names (rw-code = --backend code -w VAR,
+#                         rw-sample = no -w: the program's own accesses sampled)
 #   WORKLOADS="racy_counter hotloop prodcons"            a subset
+#   HEAP="heap_struct heap_list heap_struct:200000"    heap samples (NAME:ARGS)
+#                         run without -w against ThreadSanitizer; "" = none
+#   HEAP_RUNS=10          runs per heap sample and tool (QUICK: 5)
 #   RW_ARGS="..."         extra racewatch options for the workload runs
 #   RAW_HITS=20000        watchpoint hits per raw-cost / per-trap run
 #   RW_PERF_RAW=perf-urg  the raw mechanism racewatch's perf backend uses
@@ -26,16 +35,17 @@ cd "$(dirname "$0")/.." || exit 1
 O=${O:-build}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-	REPS=${REPS:-1} TIMEOUT=${TIMEOUT:-5} RAW_HITS=${RAW_HITS:-5000}
+	REPS=${REPS:-1} TIMEOUT=${TIMEOUT:-5} RAW_HITS=${RAW_HITS:-5000} HEAP_RUNS=${HEAP_RUNS:-5}
 	OUT=${OUT:-$O/bench/RESULTS-quick.md}
 	SIZE_racy_counter=40000000 SIZE_hotloop=100000000 SIZE_prodcons="1500 8000"
 else
-	REPS=${REPS:-3} TIMEOUT=${TIMEOUT:-25} RAW_HITS=${RAW_HITS:-20000}
+	REPS=${REPS:-3} TIMEOUT=${TIMEOUT:-25} RAW_HITS=${RAW_HITS:-20000} HEAP_RUNS=${HEAP_RUNS:-10}
 	OUT=${OUT:-bench/RESULTS.md}
 	SIZE_racy_counter=100000000 SIZE_hotloop=300000000 SIZE_prodcons="4000 8000"
 fi
-TOOLS=${TOOLS:-native rw-perf rw-ptrace tsan helgrind drd}
+TOOLS=${TOOLS:-native rw-perf rw-ptrace rw-code rw-sample tsan helgrind drd}
 WORKLOADS=${WORKLOADS:-racy_counter hotloop prodcons}
+HEAP=${HEAP-heap_struct heap_list heap_struct:200000}
 RW_ARGS=${RW_ARGS:-}
 RW_PERF_RAW=${RW_PERF_RAW:-perf-urg}
 RW=$O/racewatch
@@ -89,21 +99,61 @@ for w in $WORKLOADS; do
 		build "$B/$w-tsan" "bench/$w.c" -O2 -g -pthread -fsanitize=thread ;;
 	esac
 done
+# The heap samples, built here from samples/heap/ with the same flags for
+# racewatch and for ThreadSanitizer.
+for h in $HEAP; do
+	h=${h%%:*}
+	[ -f "samples/heap/$h.c" ] || die "unknown heap sample '$h'"
+	build "$B/$h" "samples/heap/$h.c" -O2 -g -pthread
+	build "$B/$h-tsan" "samples/heap/$h.c" -O2 -g -pthread -fsanitize=thread
+done
 have_valgrind=1
 command -v valgrind >/dev/null 2>&1 || have_valgrind=0
 
+# What this machine delivers, as racewatch itself sees it.
+PROBE_OUT=$("$RW" probe 2>&1)
+probe_line() { grep -m1 "^$1:" <<<"$PROBE_OUT"; }	# probe_line MECH
+# delivered TOOL|BACKEND: 0 when racewatch's probe says it works here.
+delivered() {
+	case $1 in
+	rw-perf|perf) probe_line perf-breakpoint | grep -q ': yes' ;;
+	rw-ptrace|ptrace) probe_line debug-registers | grep -q ': yes' ;;
+	rw-code|rw-sample|code) probe_line code-sites | grep -q ': yes' ;;
+	*) return 0 ;;
+	esac
+}
+undelivered_why() {	# the probe's line that says no, trimmed
+	case $1 in
+	rw-perf|perf) probe_line perf-breakpoint ;;
+	rw-ptrace|ptrace) probe_line debug-registers ;;
+	*) probe_line code-sites ;;
+	esac | sed 's/ (armed, but.*/ (never trapped)/'
+}
+
 # ---- one run ----------------------------------------------------------------
+
+# res_field NAME "RES": one field of runone's line ("wall=1.2 status=exit:0 ...").
+res_field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # run_tool WORKLOAD TOOL REP: run it once under runone, append a line to $DATA.
 run_tool() {
 	local w=$1 tool=$2 rep=$3 size watchvar bin=$B/$1 res traps=- pats=()
 	local -a cmd
 	eval "size=\$SIZE_$w watchvar=\$WATCH_$w"
+	if ! delivered "$tool"; then
+		printf '%s\t%s\t%s\t-\tundelivered\t-\t-\t-\n' "$w" "$tool" "$rep" >>"$DATA"
+		say "  rep $rep  $(printf '%-13s %-10s' "$w" "$tool") not run: $(undelivered_why "$tool")"
+		return 0
+	fi
 	case $tool in
 	native)    cmd=("$bin" $size) ;;
-	rw-perf|rw-ptrace)
+	rw-perf|rw-ptrace|rw-code)
 		# shellcheck disable=SC2206  # RW_ARGS is a list of words on purpose
 		cmd=("$RW" run --backend "${tool#rw-}" --stats $RW_ARGS -w "$watchvar" -- "$bin" $size)
+		pats=(-p "$PAT_rw") ;;
+	rw-sample)
+		# shellcheck disable=SC2206
+		cmd=("$RW" run --stats $RW_ARGS -- "$bin" $size)
 		pats=(-p "$PAT_rw") ;;
 	tsan)      cmd=("$bin-tsan" $size); pats=(-p "$PAT_tsan") ;;
 	helgrind)  cmd=(valgrind --tool=helgrind "$bin" $size); pats=(-p "$PAT_vg1") ;;
@@ -120,10 +170,10 @@ run_tool() {
 	esac
 	# "wall=1.2 status=exit:0 first=- hwm_kb=N maxrss_kb=N" -> fields
 	local wall status first hwm
-	wall=$(sed -n 's/.*wall=\([^ ]*\).*/\1/p' <<<"$res")
-	status=$(sed -n 's/.*status=\([^ ]*\).*/\1/p' <<<"$res")
-	first=$(sed -n 's/.*first=\([^ ]*\).*/\1/p' <<<"$res")
-	hwm=$(sed -n 's/.*hwm_kb=\([^ ]*\).*/\1/p' <<<"$res")
+	wall=$(res_field wall "$res")
+	status=$(res_field status "$res")
+	first=$(res_field first "$res")
+	hwm=$(res_field hwm_kb "$res")
 	# The program's own output must not change under a tool (racy_counter
 	# prints nothing that depends on the race).  A timed-out run has none.
 	if [ "$tool" != native ] && [ "$status" != timeout ] && [ -f "$TMP/$w.native.out" ] &&
@@ -150,6 +200,47 @@ for rep in $(seq 1 "$REPS"); do
 	done
 done
 
+# ---- sampling without -w on the heap samples -------------------------------
+
+HEAPDATA=$TMP/heap.tsv	# sample tool run wall status first
+: >"$HEAPDATA"
+HEAP_TOOLS="native rw-sample tsan"
+
+# run_heap SPEC TOOL RUN: SPEC is NAME or NAME:ARGS (a sample of samples/heap).
+run_heap() {
+	local spec=$1 tool=$2 run=$3 h=${1%%:*} args="" res wall status first
+	local -a cmd pats=()
+	[ "$spec" = "$h" ] || args=${spec#*:}
+	if ! delivered "$tool"; then
+		printf '%s\t%s\t%s\t-\tundelivered\t-\n' "$spec" "$tool" "$run" >>"$HEAPDATA"
+		return 0
+	fi
+	# shellcheck disable=SC2206  # ARGS and RW_ARGS are lists of words on purpose
+	case $tool in
+	native)    cmd=("$B/$h" $args) ;;
+	rw-sample) cmd=("$RW" run $RW_ARGS -- "$B/$h" $args); pats=(-p "$PAT_rw") ;;
+	tsan)      cmd=("$B/$h-tsan" $args); pats=(-p "$PAT_tsan") ;;
+	esac
+	res=$("$B/runone" -t "$TIMEOUT" "${pats[@]}" -o "$TMP/heap.out" -e "$TMP/heap.err" -- "${cmd[@]}")
+	wall=$(res_field wall "$res")
+	status=$(res_field status "$res")
+	first=$(res_field first "$res")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$spec" "$tool" "$run" "$wall" "$status" "$first" >>"$HEAPDATA"
+	say "  run $run  $(printf '%-20s %-10s' "$spec" "$tool") wall ${wall}s  $status  first report ${first}"
+}
+
+mid_load=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ -n "$HEAP" ]; then
+	say "bench: heap samples without -w, $HEAP_RUNS run(s) each: $HEAP"
+	for run in $(seq 1 "$HEAP_RUNS"); do
+		for spec in $HEAP; do
+			for tool in $HEAP_TOOLS; do
+				run_heap "$spec" "$tool" "$run"
+			done
+		done
+	done
+fi
+
 # ---- raw round trip and racewatch's per-trap service -----------------------
 
 RAW=$TMP/raw.tsv	# backend loop place rep median_us mean_us
@@ -170,22 +261,59 @@ place_prefix() {
 }
 field() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p" <<<"$2"; }	# field NAME "LINE"
 
+# The backend whose probe line says whether a raw mechanism works here.
+mech_backend() {
+	case $1 in ptrace) echo ptrace ;; perf|perf-urg) echo perf ;; *) echo code ;; esac
+}
+RAW_MECHS="ptrace perf perf-urg int3 int3-ool uprobe"
+RAWNOTE=$TMP/rawnote.tsv	# mech why: mechanisms not measured here
+: >"$RAWNOTE"
+UPOPEN=$TMP/upopen.tsv	# rep first_us open_median_us close_median_us
+: >"$UPOPEN"
+UPROBE_OPENS=${UPROBE_OPENS:-50}
+
+raw_load=$(cut -d' ' -f1-3 /proc/loadavg)
 say "bench: raw round trip and per-trap service, $RAW_HITS hits per run"
 for rep in $(seq 1 "$REPS"); do
-	for mech in ptrace perf perf-urg; do
+	for mech in $RAW_MECHS; do
+		if ! delivered "$(mech_backend "$mech")"; then
+			grep -q "^$mech	" "$RAWNOTE" ||
+				printf '%s\tnot delivered here (racewatch probe: %s)\n' "$mech" "$(undelivered_why "$(mech_backend "$mech")")" >>"$RAWNOTE"
+			continue
+		fi
+		grep -q "^$mech	" "$RAWNOTE" && continue	# unavailable (rawcost said so)
 		for place in $PLACES; do
 			for loop in bare regs poll; do
 				# The loop variants only at the default placement.
 				[ "$loop" != bare ] && [ "$place" != default ] && continue
 				line=$("$B/rawcost" "$mech" "$RAW_HITS" "$loop" "$place" 2>&1)
 				med=$(field median "$line") mean=$(field mean "$line")
-				[ -n "$med" ] || { say "  rawcost $mech $loop $place: $line"; continue; }
+				if [ -z "$med" ]; then
+					say "  rawcost $mech $loop $place: $line"
+					case $line in *" unavailable: "*)
+						printf '%s\t%s\n' "$mech" "${line#* unavailable: }" >>"$RAWNOTE"
+						break 2 ;;
+					esac
+					continue
+				fi
 				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mech" "$loop" "$place" "$rep" "$med" "$mean" >>"$RAW"
 				say "  rep $rep  raw $mech $loop $place: median $med us, mean $mean us"
 			done
 		done
 	done
-	for be in ptrace perf; do
+	# The uprobe's open / close latency (what moving a code site costs).
+	if ! grep -q "^uprobe	" "$RAWNOTE"; then
+		line=$("$B/rawcost" uprobe-open "$UPROBE_OPENS" 2>&1)
+		first=$(field first "$line") op=$(field 'open median' "$line") cl=$(field 'close median' "$line")
+		if [ -n "$op" ]; then
+			printf '%s\t%s\t%s\t%s\n' "$rep" "$first" "$op" "$cl" >>"$UPOPEN"
+			say "  rep $rep  uprobe open: first $first us, median $op us; close median $cl us"
+		else
+			say "  rawcost uprobe-open: $line"
+		fi
+	fi
+	for be in ptrace perf code; do
+		delivered "$be" || continue
 		for place in $PLACES; do
 			# racewatch serving the same kind of hits, timed by the program:
 			# no stall window opens at --sample 1000000000, and --overhead 0 keeps the duty cycle from switching the watchpoint off: every store traps.
@@ -194,7 +322,7 @@ for rep in $(seq 1 "$REPS"); do
 				"$RW" run --backend "$be" --sample 1000000000 --overhead 0 --stats -w hit -- "$B/pertrap" "$RAW_HITS")
 			line=$(cat "$TMP/pertrap.out")
 			med=$(field median "$line") mean=$(field mean "$line")
-			wall=$(sed -n 's/.*wall=\([^ ]*\).*/\1/p' <<<"$res")
+			wall=$(res_field wall "$res")
 			traps=$(sed -n 's/^racewatch: stats: traps  *\([0-9]*\)$/\1/p' "$TMP/pertrap.err" | tail -n1)
 			if [ -z "$med" ]; then
 				say "  rep $rep  racewatch --backend $be $place: no figure ($res)"
@@ -219,6 +347,7 @@ fmt_first() { awk -v x="$1" 'BEGIN { if (x == "-" || x >= 1e98) print "none"; el
 label() {
 	case $1 in
 	native) echo "native" ;; rw-perf) echo "racewatch perf" ;; rw-ptrace) echo "racewatch ptrace" ;;
+	rw-code) echo "racewatch code" ;; rw-sample) echo "racewatch, no -w (sampling)" ;;
 	tsan) echo "ThreadSanitizer" ;; helgrind) echo "Helgrind" ;; drd) echo "DRD" ;; *) echo "$1" ;;
 	esac
 }
@@ -229,6 +358,10 @@ table_row() {
 	local w=$1 tool=$2 rows n wall ratio found first firstmax rss tps
 	rows=$(awk -F'\t' -v w="$w" -v t="$tool" '$1 == w && $2 == t' "$DATA")
 	[ -n "$rows" ] || { printf '| %s | %s | n/a | | | | | |\n' "$w" "$(label "$tool")"; return; }
+	if awk -F'\t' '$5 != "undelivered" { x = 1 } END { exit x }' <<<"$rows"; then
+		printf '| %s | %s | not run: not delivered here | — | — | — | — | — |\n' "$w" "$(label "$tool")"
+		return
+	fi
 	n=$(wc -l <<<"$rows")
 	wall=$(awk -F'\t' '{ print ($5 ~ /^timeout/) ? 1e99 : $4 }' <<<"$rows" | median)
 	# slowdown: median over reps of tool wall / native wall of the same rep
@@ -261,6 +394,35 @@ table_row() {
 	eval "T_found_${w}_${tool//-/_}=\$found T_n_${w}_${tool//-/_}=\$n T_rss_${w}_${tool//-/_}=\$rss"
 }
 
+# Per (heap sample, tool): the row of the sampling table.
+heap_row() {
+	local spec=$1 tool=$2 rows n found first firstmax wall natwall slow until
+	rows=$(awk -F'\t' -v s="$spec" -v t="$tool" '$1 == s && $2 == t' "$HEAPDATA")
+	[ -n "$rows" ] || return 0
+	if awk -F'\t' '$5 != "undelivered" { x = 1 } END { exit x }' <<<"$rows"; then
+		printf '| %s | %s | not run: not delivered here | | | | |\n' "${spec/:/ }" "$(label "$tool")"
+		return
+	fi
+	n=$(wc -l <<<"$rows")
+	found=$(awk -F'\t' '$6 != "-"' <<<"$rows" | wc -l)
+	first=$(awk -F'\t' '$6 != "-" { print $6 }' <<<"$rows" | median)
+	firstmax=$(awk -F'\t' '$6 != "-" { print $6 }' <<<"$rows" | sort -g | tail -n1)
+	wall=$(awk -F'\t' '{ print ($5 ~ /^timeout/) ? 1e99 : $4 }' <<<"$rows" | median)
+	natwall=$(awk -F'\t' -v s="$spec" '$1 == s && $2 == "native" { print $4 }' "$HEAPDATA" | median)
+	slow=$(awk -v a="$wall" -v b="$natwall" 'BEGIN { if (a == "-" || b == "-" || b <= 0) print "—";
+		else if (a >= 1e98) print "timeout"; else printf "%.2f×", a / b }')
+	# Restarting the program until a run reports: time spent per report.
+	until=$(awk -F'\t' -v t="$TIMEOUT" '{ if ($6 != "-") { s += $6; k++ } else s += ($5 ~ /^timeout/) ? t : $4 }
+		END { if (k) printf "%.3f s", s / k; else printf "none in %d runs", NR }' <<<"$rows")
+	if [ "$tool" = native ]; then
+		printf '| %s | native | — | — | %s | 1× | — |\n' "${spec/:/ }" "$(fmt_s "$wall")"
+		return
+	fi
+	if [ "$found" -eq 0 ]; then first="—"; else first="$(fmt_first "$first") (max $(fmt_first "$firstmax"))"; fi
+	printf '| %s | %s | %s/%s | %s | %s | %s | %s |\n' "${spec/:/ }" "$(label "$tool")" "$found" "$n" "$first" \
+		"$(fmt_s "$wall")" "$slow" "$until"
+}
+
 raw_stat() {	# BACKEND LOOP PLACE COLUMN(5 median, 6 mean): median over runs
 	awk -F'\t' -v b="$1" -v l="$2" -v p="$3" -v c="$4" '$1 == b && $2 == l && $3 == p { print $c }' "$RAW" | median
 }
@@ -278,14 +440,15 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 	echo "# racewatch bench results"
 	echo
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- Machine: $(nproc) CPUs ($cpu), kernel $(uname -r); load average $start_load at start, $end_load at end"
+	echo "- Machine: $(nproc) CPUs ($cpu), kernel $(uname -r); load average (1, 5, 15 min) $start_load at start, $mid_load after the workloads, $raw_load after the heap samples, $end_load at end"
 	echo "- Command: \`$how\` — REPS=$REPS TIMEOUT=$TIMEOUT RAW_HITS=$RAW_HITS RW_ARGS='$RW_ARGS'; took ${elapsed}s"
+	echo "- racewatch probe: $(tr '\n' ';' <<<"$PROBE_OUT" | sed 's/;$//; s/;/; /g')"
 	echo "- racewatch: $commit; $($CC --version | head -n1); $(valgrind --version 2>/dev/null || echo 'valgrind: not installed')"
 	echo "- Work: racy_counter $SIZE_racy_counter increments × 2 threads (\`-w counter\`); hotloop $SIZE_hotloop stores + a second thread of unrelated work (\`-w hot\`); prodcons 2 producers × $SIZE_prodcons (items, hash rounds) through a mutex/condvar queue (\`-w q.count\`). Programs built \`$CC -O2 -g -pthread\` (ThreadSanitizer: \`-fsanitize=thread\`)."
 	echo
 	echo "## Workloads"
 	echo
-	echo "Median of $REPS run(s), the tools alternated within each repetition. Slowdown = median of (tool / native of the same repetition). Races found = runs with a report (expected: every run on racy_counter, none on the others). First report = from launch to the first report line on stderr, median (max over runs). traps/s = racewatch \`--stats\` traps / wall time. Peak RSS = VmHWM of the process launched: for racewatch the tracer alone, for the others the program with the tool in it."
+	echo "Median of $REPS run(s), the tools alternated within each repetition. Slowdown = median of (tool / native of the same repetition). Races found = runs with a report (expected: every run on racy_counter, none on the others). First report = from launch to the first report line on stderr, median (max over runs). traps/s = racewatch \`--stats\` traps / wall time. Peak RSS = VmHWM of the process launched: for racewatch the tracer alone, for the others the program with the tool in it. racewatch perf / ptrace / code = \`--backend B -w VAR\` (a backend \`racewatch probe\` says this machine does not deliver is not run); racewatch, no -w = the program's own accesses sampled at the default rate (--overhead 5), the race found without naming anything."
 	echo
 	echo "| workload | tool | wall | slowdown | races found | first report | traps/s | peak RSS |"
 	echo "|---|---|---|---|---|---|---|---|"
@@ -295,13 +458,32 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 		done
 	done
 	echo
+	if [ -s "$HEAPDATA" ]; then
+		echo "## Sampling without -w: races on heap objects nobody named"
+		echo
+		echo "samples/heap/*.c built here \`$CC -O2 -g -pthread\` (ThreadSanitizer: + \`-fsanitize=thread\`), each run $HEAP_RUNS times, the tools alternated; racewatch runs \`racewatch run -- PROG\` (no -w: it samples the program's own memory-accessing instructions, 8 armed at a time, rate under the default --overhead 5). Runs reported = runs with a report. First report = from launch to the first report line, over the runs that reported: median (max). Restarting = what one report costs if the program is run again until one does: (wall of the runs without a report + time to report of the others) / runs reported. heap_struct 200000 = the same sample with 200000 iterations per thread (default 20000); heap_list has no size argument."
+		echo
+		echo "| sample | tool | runs reported | first report | wall | slowdown | restarting: time per report |"
+		echo "|---|---|---|---|---|---|---|"
+		for spec in $HEAP; do
+			for tool in $HEAP_TOOLS; do
+				heap_row "$spec" "$tool"
+			done
+		done
+		echo
+	fi
 	echo "## One watchpoint hit served by a tracer"
 	echo
-	echo "Raw: bench/rawcost.c, a child storing to a watched variable $RAW_HITS times, the tracer resuming it after each hit, timed at the tracer (interval between successive waitpid returns). Mechanisms: ptrace = DR0/DR7 by PTRACE_POKEUSER, SIGTRAP stop; perf = perf_event_open breakpoint with sigtrap=1, SIGTRAP stop; perf-urg = the same event without sigtrap, its fasync signal F_SETSIG'd to SIGURG. Loops: bare = waitpid + PTRACE_CONT; regs = + GETSIGINFO + GETREGS; poll = + racewatch's loop shape (poll on a signalfd, waitpid WNOHANG until empty). Each cell: median µs per hit (mean in brackets), median over $REPS run(s). Placement: default = the scheduler's choice; same = tracer and program on CPU 0; split = tracer on CPU 0, program on CPU 1."
+	echo "Raw: bench/rawcost.c, a child storing to a watched variable $RAW_HITS times, the tracer resuming it after each hit, timed at the tracer (interval between successive waitpid returns). Mechanisms: ptrace = DR0/DR7 by PTRACE_POKEUSER, SIGTRAP stop; perf = perf_event_open breakpoint with sigtrap=1, SIGTRAP stop; perf-urg = the same event without sigtrap, its fasync signal F_SETSIG'd to SIGURG; int3 = an int3 over a one-byte nop the child calls, one SIGTRAP stop, emulated by continuing (racewatch probe's test); int3-ool = an int3 over a store, executed out of line as racewatch's code backend does (two SIGTRAP stops, GETREGS + SETREGS at each: the code backend's floor); uprobe = a perf uprobe event on that store (config1 = path, config2 = file offset), one per thread, its fasync signal as SIGURG; the kernel runs the store out of line. Loops: bare = waitpid + PTRACE_CONT; regs = + GETSIGINFO + GETREGS; poll = + racewatch's loop shape (poll on a signalfd, waitpid WNOHANG until empty). Each cell: median µs per hit (mean in brackets), median over $REPS run(s). Placement: default = the scheduler's choice; same = tracer and program on CPU 0; split = tracer on CPU 0, program on CPU 1."
 	echo
 	echo "| mechanism | placement | bare | regs | poll |"
 	echo "|---|---|---|---|---|"
-	for mech in ptrace perf perf-urg; do
+	for mech in $RAW_MECHS; do
+		why=$(awk -F'\t' -v m="$mech" '$1 == m { print $2; exit }' "$RAWNOTE")
+		if [ -n "$why" ]; then
+			printf '| %s | — | %s | | |\n' "$mech" "$why"
+			continue
+		fi
 		for place in $PLACES; do
 			cells=()
 			for loop in bare regs poll; do
@@ -311,14 +493,23 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 			printf '| %s | %s | %s | %s | %s |\n' "$mech" "$place" "${cells[0]}" "${cells[1]}" "${cells[2]}"
 		done
 	done
+	if [ -s "$UPOPEN" ]; then
+		echo
+		echo "uprobe event open (perf_event_open + fasync set-up on the stopped child) and close, $UPROBE_OPENS times per run, median over $REPS run(s): first open $(us "$(cut -f2 "$UPOPEN" | median)"), open median $(us "$(cut -f3 "$UPOPEN" | median)"), close median $(us "$(cut -f4 "$UPOPEN" | median)")."
+	fi
 	echo
-	echo "racewatch: bench/pertrap.c under \`racewatch run --backend B --sample 1000000000 --overhead 0 -w hit\` (no stall window opens), $RAW_HITS stores timed by the program itself (clock read after each store), against the raw bare round trip of the mechanism the backend uses (perf backend: $RW_PERF_RAW). wall / traps includes racewatch's start-up."
+	echo "racewatch: bench/pertrap.c under \`racewatch run --backend B --sample 1000000000 --overhead 0 -w hit\` (no stall window opens), $RAW_HITS stores timed by the program itself (clock read after each store), against the raw bare round trip of the mechanism the backend uses (perf backend: $RW_PERF_RAW; code backend: int3-ool, its two stops per hit). A backend this machine does not deliver is not run. wall / traps includes racewatch's start-up."
 	echo
 	echo "| backend | placement | racewatch per trap | raw bare | racewatch / raw | wall / traps |"
 	echo "|---|---|---|---|---|---|"
-	for be in ptrace perf; do
+	for be in ptrace perf code; do
 		mech=$be
 		[ "$be" = perf ] && mech=$RW_PERF_RAW
+		[ "$be" = code ] && mech=int3-ool
+		if ! delivered "$be"; then
+			printf '| %s | — | not delivered here (%s) | | | |\n' "$be" "$(undelivered_why "$be")"
+			continue
+		fi
 		for place in $PLACES; do
 			rb=$(raw_stat "$mech" bare "$place" 5) rba=$(raw_stat "$mech" bare "$place" 6)
 			pt=$(rw_stat "$be" "$place" 4) pta=$(rw_stat "$be" "$place" 5) tt=$(rw_stat "$be" "$place" 8)
@@ -330,13 +521,14 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 		done
 	done
 	echo
-	echo "## Issue 8 targets"
+	echo "## Issue 8 / 12 targets (backends this machine delivers)"
 	echo
 	echo "| target | figure | met |"
 	echo "|---|---|---|"
 	yes_no() { awk -v c="$1" 'BEGIN { print (c ? "yes" : "**no**") }'; }
-	for be in perf ptrace; do
+	for be in perf ptrace code; do
 		case " $TOOLS " in *" rw-$be "*) ;; *) continue ;; esac
+		delivered "$be" || continue
 		case " $WORKLOADS " in *" hotloop "*)
 			eval "r=\${T_ratio_hotloop_rw_$be:--}"
 			printf '| hot loop ≤ 1.05× native (%s) | %s | %s |\n' "$be" \
