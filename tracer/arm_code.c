@@ -594,8 +594,14 @@ int code_tick(struct proc *p)
 
 	if (!cs || !copts)
 		return 0;
-	/* Hits per second the budget allows: each costs a thread HIT_COST_S. */
-	rate = (double)copts->overhead_pct / 100.0 * (p->nthreads > 0 ? p->nthreads : 1) / HIT_COST_S;
+	/*
+	 * Hits per second the budget allows.  A hit stops one thread for
+	 * HIT_COST_S, but in lock-heavy code the threads waiting for what it
+	 * holds stop too (bench's prodcons: 2.5x when the budget assumed only
+	 * the hitting thread paid), so the budget counts every hit as a stop
+	 * of the whole program: rate = overhead / cost.
+	 */
+	rate = (double)copts->overhead_pct / 100.0 / HIT_COST_S;
 	if (cs->sampling) {
 		/* A sampled hit is a window too: --sample-rate, or what --overhead allows. */
 		rate = copts->sample_rate ? (double)copts->sample_rate :

@@ -235,6 +235,7 @@ static void judge_window(struct thread *t, struct window *w, const struct access
 		vlen = 0;
 	if (access_is_write(acc))
 		w->explained = 1;
+	w->met++;
 	judge(t->proc, &w->acc, acc, w->before, now, vlen);
 }
 
@@ -326,7 +327,7 @@ static void on_access(struct thread *t, struct access *acc, int unit)
 	else if (E.arm != &arm_uprobe && !sampler_watch_open(t->proc, acc->watch))
 		duty_after_trap(t, unit);
 	if (n == 0 && !t->window && (E.arm != &arm_code || code_budget_left(t->proc, unit)) &&
-	    (E.arm != &arm_uprobe || uprobe_window_budget(t->proc)) && sampler_want(t->proc)) {
+	    (E.arm != &arm_uprobe || uprobe_window_budget(t->proc)) && sampler_want_at(t->proc, acc->pc)) {
 		/* Others' events on first, then the snapshot: no write slips between. */
 		if (E.arm == &arm_code) {
 			code_force_on(t->proc, acc->watch);

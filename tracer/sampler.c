@@ -104,6 +104,52 @@ int sampler_want(const struct proc *p)
 	return 1;
 }
 
+#define FRUITLESS_SLOTS 1024
+#define FRUITLESS_MAX 3		/* at most 7 chances skipped in a row */
+
+static struct fruitless {
+	uint64_t pc;
+	uint8_t k;		/* windows in a row that met nothing */
+	uint16_t skip;		/* chances still to skip */
+} fruit[FRUITLESS_SLOTS];
+
+static struct fruitless *fruit_at(uint64_t pc)
+{
+	struct fruitless *f = &fruit[(pc ^ (pc >> 13)) % FRUITLESS_SLOTS];
+
+	if (f->pc != pc) {	/* a collision just forgets the other site */
+		memset(f, 0, sizeof(*f));
+		f->pc = pc;
+	}
+	return f;
+}
+
+int sampler_want_at(const struct proc *p, uint64_t pc)
+{
+	struct fruitless *f = fruit_at(pc);
+
+	if (f->skip) {
+		f->skip--;
+		ctr_inc(CTR_WINDOWS_SKIPPED);
+		return 0;
+	}
+	return sampler_want(p);
+}
+
+/* A window closes: teach its site's policy what it found. */
+static void fruit_learn(const struct window *w, int changed)
+{
+	struct fruitless *f = fruit_at(w->acc.pc);
+
+	if (w->met || changed || w->explained) {
+		f->k = 0;
+		return;
+	}
+	if (f->k < FRUITLESS_MAX)
+		f->k++;
+	f->skip = (uint16_t)((1u << f->k) - 1);
+}
+
 void sampler_open(struct thread *t, const struct access *acc)
 {
 	struct window *w = xcalloc(1, sizeof(*w));
@@ -167,6 +213,8 @@ static void finish(struct window *w, const uint8_t *after, int resume)
 
 	if (after && !w->explained && memcmp(after, w->before, w->vlen))
 		report_unknown_origin(w, after);
+	if (after)
+		fruit_learn(w, memcmp(after, w->before, w->vlen) != 0);
 	rw_debug("window of thread %d closes%s", t->tid, resume ? "" : " (thread gone)");
 	unlink_window(w);
 	t->window = NULL;

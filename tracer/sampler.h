@@ -23,6 +23,7 @@ struct window {
 	int explained;		/* a trapped write by another thread landed inside */
 	int graced;		/* times held longer, waiting for a late writer's trap */
 	int interrupted;	/* --strict: the owner runs a signal handler inside it */
+	int met;		/* accesses of other threads that fell inside it */
 	struct window *next;
 };
 
@@ -49,6 +50,17 @@ int sampler_in_handler(const struct window *w, const struct access *acc);
 /* Should this access open a window?  Rolls the --sample dice and keeps at
  * least one other thread of the process running. */
 int sampler_want(const struct proc *p);
+
+/*
+ * The same for an access at pc, with the fruitless-site policy: a window
+ * that closed having met nobody and seen its bytes unchanged makes its
+ * site skip its next 2^k - 1 chances (k grows by one each time, up to
+ * FRUITLESS_MAX; any window of that site that meets something resets it).
+ * A stall that catches nothing mostly makes the threads waiting for what
+ * the stalled one holds (a lock) wait longer: lock-heavy code is where
+ * windows are fruitless, so that is where they get rare.
+ */
+int sampler_want_at(const struct proc *p, uint64_t pc);
 
 /*
  * Open a window for t's access.  Precondition: t is stopped right after acc
