@@ -904,20 +904,41 @@ void engine_status(struct engine_status *st)
 	st->races = (uint64_t)report_count();
 }
 
+/* The -w expression behind the k-th pending entry of the list, or -1. */
+static int pending_at(int k)
+{
+	for (int i = 0; E.wstate && i < E.o->nwatch; i++)
+		if (E.wstate[i] == W_PENDING && k-- == 0)
+			return i;
+	return -1;
+}
+
 int engine_watch_count(void)
 {
 	struct proc *p = main_proc();
 
-	return p ? p->nwatches : 0;
+	return (p ? p->nwatches : 0) + engine_pending();
 }
 
 int engine_watch_get(int i, const char **expr, const char **name,
 		     uint64_t *addr, uint64_t *len, int *active)
 {
 	struct proc *p = main_proc();
+	int k;
 
-	if (!p || i < 0 || i >= p->nwatches)
+	if (!p || i < 0)
 		return -1;
+	if (i >= p->nwatches) {
+		/* Names waiting for a library or an exec that defines them. */
+		if ((k = pending_at(i - p->nwatches)) < 0)
+			return -1;
+		*expr = E.o->watch[k];
+		*name = "(waiting for its object)";
+		*addr = 0;
+		*len = 0;
+		*active = 2;
+		return 0;
+	}
 	*expr = p->watches[i].expr[0] ? p->watches[i].expr : p->watches[i].t.name;
 	*name = p->watches[i].t.name;
 	*addr = p->watches[i].t.addr;
@@ -961,7 +982,12 @@ int engine_watch_add(const char *expr, char *err, size_t errlen)
 int engine_watch_remove(int i)
 {
 	struct proc *p = main_proc();
+	int k;
 
+	if (p && i >= p->nwatches && (k = pending_at(i - p->nwatches)) >= 0) {
+		E.wstate[k] = W_FAILED;	/* no longer wanted: stop waiting for it */
+		return 0;
+	}
 	if (!p || i < 0 || i >= p->nwatches || !p->watches[i].active)
 		return -1;
 	if (E.paused)

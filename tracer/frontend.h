@@ -51,7 +51,8 @@ struct engine_status {
 };
 void engine_status(struct engine_status *st);
 
-/* The watch list of the main process: count, and entry i (0 if inactive). */
+/* The watch list of the main process: count, and entry i (*active: 1 armed,
+ * 0 removed, 2 a -w still waiting for the library or exec that defines it). */
 int engine_watch_count(void);
 int engine_watch_get(int i, const char **expr, const char **name,
 		     uint64_t *addr, uint64_t *len, int *active);

@@ -81,7 +81,8 @@ static void watch_draw(int top, int rows)
 		rw_escape(expr, sizeof(expr), e ? e : "?");
 		rw_escape(name, sizeof(name), nm ? nm : "?");
 		snprintf(line, sizeof(line), "%3d  %-30.30s %-24.24s 0x%-16" PRIx64 " %5" PRIu64 "  %s", i,
-			 expr, name, addr, len, !active ? "removed" : T.st.paused ? "paused" : "armed");
+			 expr, name, addr, len, active == 2 ? "waiting" : !active ? "removed" :
+			 T.st.paused ? "paused" : "armed");
 		if (i == wsel)
 			attron(A_REVERSE);
 		mvhline(top + 1 + i - first, 0, ' ', COLS);
