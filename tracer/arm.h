@@ -44,7 +44,23 @@ struct arm_backend {
 	 * comes from a layout since replaced).
 	 */
 	int (*trap_slot)(struct thread *t, const siginfo_t *si);
+	/*
+	 * t is in a signal-delivery stop for sig: what was it?  ARM_ACCESS:
+	 * one of ours, and *acc is the access that just happened (t stands
+	 * right after it; *unit is the slot or site, for the duty cycle);
+	 * ARM_CONSUMED: ours, but nothing to report (a stale hit, or a code
+	 * site's stop before its access): just resume t; ARM_FOREIGN: the
+	 * program's own signal.  This is the whole interface the engine needs
+	 * from a mechanism at a stop: accesses, not debug-register slots.
+	 */
+	int (*on_stop)(struct thread *t, int sig, struct access *acc, int *unit);
 };
+
+enum { ARM_FOREIGN, ARM_CONSUMED, ARM_ACCESS };
+
+/* on_stop of the slot backends (perf, ptrace): b's trap_slot, then trap_decode. */
+int arm_slot_on_stop(const struct arm_backend *b, struct thread *t, int sig,
+		     struct access *acc, int *unit);
 
 #define TRAP_FOREIGN	(-1)
 #define TRAP_STALE	(-2)

@@ -766,6 +766,27 @@ static int code_trap_slot(struct thread *t, const siginfo_t *si)
 	return TRAP_FOREIGN;	/* code hits go through code_on_sigtrap */
 }
 
+static int code_on_stop(struct thread *t, int sig, struct access *acc, int *unit)
+{
+	int r;
+
+	if (sig != SIGTRAP || !t->proc->code)
+		return ARM_FOREIGN;
+	r = code_on_sigtrap(t, acc);
+	switch (r) {
+	case CODE_FOREIGN:
+		return ARM_FOREIGN;
+	case CODE_STEPPED:
+		return ARM_CONSUMED;	/* moved into the site's copy: the access is next */
+	case CODE_STALE:
+		ctr_inc(CTR_TRAPS_STALE);
+		return ARM_CONSUMED;
+	default:
+		*unit = r;
+		return ARM_ACCESS;
+	}
+}
+
 const struct arm_backend arm_code = {
 	.name = "code",
 	.trap_signal = SIGTRAP,
@@ -773,4 +794,5 @@ const struct arm_backend arm_code = {
 	.disarm = code_disarm,
 	.forget = code_disarm,
 	.trap_slot = code_trap_slot,
+	.on_stop = code_on_stop,
 };

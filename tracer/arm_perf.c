@@ -17,6 +17,7 @@
  */
 #include "arm.h"
 #include "counters.h"
+#include "trap.h"
 #include "util.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -162,6 +164,30 @@ void arm_perf_toggle(struct thread *t, int slot, int on)
 		ioctl(t->perf_fd[slot], on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0);
 }
 
+int arm_slot_on_stop(const struct arm_backend *b, struct thread *t, int sig,
+		     struct access *acc, int *unit)
+{
+	siginfo_t si;
+	int slot;
+
+	if (sig != b->trap_signal || ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) < 0)
+		return ARM_FOREIGN;
+	slot = b->trap_slot(t, &si);
+	if (slot == TRAP_FOREIGN)
+		return ARM_FOREIGN;
+	if (slot == TRAP_STALE || trap_decode(t, slot, acc) < 0) {
+		ctr_inc(CTR_TRAPS_STALE);
+		return ARM_CONSUMED;
+	}
+	*unit = slot;
+	return ARM_ACCESS;
+}
+
+static int perf_on_stop(struct thread *t, int sig, struct access *acc, int *unit)
+{
+	return arm_slot_on_stop(&arm_perf, t, sig, acc, unit);
+}
+
 const struct arm_backend arm_perf = {
 	.name = "perf",
 	.trap_signal = ARM_PERF_SIGNAL,
@@ -169,4 +195,5 @@ const struct arm_backend arm_perf = {
 	.disarm = perf_disarm,
 	.forget = perf_close_all,
 	.trap_slot = perf_trap_slot,
+	.on_stop = perf_on_stop,
 };

@@ -89,6 +89,11 @@ static int ptrace_trap_slot(struct thread *t, const siginfo_t *si)
 	return slot;
 }
 
+static int ptrace_on_stop(struct thread *t, int sig, struct access *acc, int *unit)
+{
+	return arm_slot_on_stop(&arm_ptrace, t, sig, acc, unit);
+}
+
 const struct arm_backend arm_ptrace = {
 	.name = "ptrace",
 	.trap_signal = SIGTRAP,
@@ -96,4 +101,5 @@ const struct arm_backend arm_ptrace = {
 	.disarm = ptrace_disarm,
 	.forget = ptrace_forget,
 	.trap_slot = ptrace_trap_slot,
+	.on_stop = ptrace_on_stop,
 };

@@ -310,6 +310,24 @@ int uprobe_on_signal(struct thread *t, const siginfo_t *si, struct access *acc)
 	return i;
 }
 
+static int uprobe_on_stop(struct thread *t, int sig, struct access *acc, int *unit)
+{
+	siginfo_t si;
+	int r;
+
+	if (sig != ARM_PERF_SIGNAL || !t->proc->up || ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) < 0)
+		return ARM_FOREIGN;
+	r = uprobe_on_signal(t, &si, acc);
+	if (r == CODE_FOREIGN)
+		return ARM_FOREIGN;
+	if (r == CODE_STALE) {
+		ctr_inc(CTR_TRAPS_STALE);
+		return ARM_CONSUMED;
+	}
+	*unit = r;
+	return ARM_ACCESS;
+}
+
 const struct arm_backend arm_uprobe = {
 	.name = "code (uprobe)",
 	.trap_signal = ARM_PERF_SIGNAL,
@@ -317,4 +335,5 @@ const struct arm_backend arm_uprobe = {
 	.disarm = close_all,
 	.forget = close_all,
 	.trap_slot = uprobe_trap_slot,
+	.on_stop = uprobe_on_stop,
 };

@@ -342,43 +342,6 @@ static void on_access(struct thread *t, struct access *acc, int unit)
 	thread_resume(t, 0);
 }
 
-/* t stopped on one of our watchpoints, in slot. */
-static void on_trap(struct thread *t, int slot)
-{
-	struct access acc;
-
-	ctr_inc(CTR_TRAPS);
-	if (trap_decode(t, slot, &acc) < 0) {
-		ctr_inc(CTR_TRAPS_STALE);
-		thread_resume(t, 0);
-		return;
-	}
-	on_access(t, &acc, slot);
-}
-
-/* A SIGTRAP with the code backend: a site's stop, or the program's own. */
-static int on_code_trap(struct thread *t)
-{
-	struct access acc;
-	int r = code_on_sigtrap(t, &acc);
-
-	switch (r) {
-	case CODE_FOREIGN:
-		return 0;
-	case CODE_STEPPED:
-		thread_resume(t, 0);	/* into the site's copy; the access is next */
-		return 1;
-	case CODE_STALE:
-		ctr_inc(CTR_TRAPS_STALE);
-		thread_resume(t, 0);
-		return 1;
-	default:
-		ctr_inc(CTR_TRAPS);
-		on_access(t, &acc, r);
-		return 1;
-	}
-}
-
 /*
  * The dynamic linker mapped or unmapped objects (t stopped at its
  * rendezvous, the ret already emulated).  Watches whose object is gone are
@@ -418,54 +381,26 @@ static void on_dynlink(struct thread *t)
 	thread_resume(t, 0);
 }
 
-/* A SIGURG with --code-via uprobe: a site's hit, or not ours. */
-static int on_uprobe_trap(struct thread *t)
-{
-	struct access acc;
-	siginfo_t si;
-	int r;
-
-	if (ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) < 0)
-		return 0;
-	r = uprobe_on_signal(t, &si, &acc);
-	if (r == CODE_FOREIGN)
-		return 0;
-	ctr_inc(CTR_TRAPS);
-	if (r == CODE_STALE) {
-		ctr_inc(CTR_TRAPS_STALE);
-		thread_resume(t, 0);
-		return 1;
-	}
-	on_access(t, &acc, r);
-	return 1;
-}
-
 /* Signal-delivery stop: ours (a watchpoint trap) or the program's own. */
 static void on_signal(struct thread *t, int sig)
 {
-	siginfo_t si;
-	int slot;
+	struct access acc;
+	int unit = -1;
 
 	if (sig == SIGTRAP && t->proc->dl_brk && dynlink_hit(t)) {
 		on_dynlink(t);
 		return;
 	}
-	if (sig == SIGTRAP && t->proc->code && on_code_trap(t))
+	switch (E.arm->on_stop(t, sig, &acc, &unit)) {
+	case ARM_ACCESS:
+		ctr_inc(CTR_TRAPS);
+		on_access(t, &acc, unit);
 		return;
-	if (sig == ARM_PERF_SIGNAL && t->proc->up && on_uprobe_trap(t))
+	case ARM_CONSUMED:
+		thread_resume(t, 0);
 		return;
-	if (sig == E.arm->trap_signal && E.arm != &arm_code && E.arm != &arm_uprobe &&
-	    ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0) {
-		slot = E.arm->trap_slot(t, &si);
-		if (slot >= 0) {
-			on_trap(t, slot);
-			return;
-		}
-		if (slot == TRAP_STALE) {
-			ctr_inc(CTR_TRAPS_STALE);
-			thread_resume(t, 0);
-			return;
-		}
+	default:
+		break;
 	}
 	if (sig == REGISTRY_DOORBELL && t->proc->registry && registry_doorbell(t))
 		return;		/* ours: swallowed; t resumes once all threads are re-armed */
