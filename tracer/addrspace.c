@@ -484,6 +484,23 @@ int as_module_count(const struct addrspace *as)
 	return (int)as->nmods;
 }
 
+/* Index 0 is the executable; the others keep their maps order. */
+static size_t mod_index(const struct addrspace *as, int i)
+{
+	if (as->exe_mod >= as->nmods)
+		return (size_t)i;
+	if (i == 0)
+		return as->exe_mod;
+	return (size_t)i <= as->exe_mod ? (size_t)i - 1 : (size_t)i;
+}
+
+const char *as_module_path(const struct addrspace *as, int i)
+{
+	if (i < 0 || (size_t)i >= as->nmods)
+		return NULL;
+	return as->mods[mod_index(as, i)].path;
+}
+
 struct symtab *as_module(struct addrspace *as, int i, uint64_t *bias)
 {
 	size_t k;
@@ -491,13 +508,7 @@ struct symtab *as_module(struct addrspace *as, int i, uint64_t *bias)
 
 	if (i < 0 || (size_t)i >= as->nmods)
 		return NULL;
-	/* Index 0 is the executable; the others keep their maps order. */
-	if (as->exe_mod >= as->nmods)
-		k = (size_t)i;
-	else if (i == 0)
-		k = as->exe_mod;
-	else
-		k = (size_t)i <= as->exe_mod ? (size_t)i - 1 : (size_t)i;
+	k = mod_index(as, i);
 	st = mod_open(as, &as->mods[k]);
 	if (st && bias)
 		*bias = as->mods[k].bias;

@@ -68,5 +68,7 @@ int as_mapped(struct addrspace *as, uint64_t addr, uint64_t len);
  */
 int as_var_at(struct addrspace *as, uint64_t addr, struct sym_var *out);
 struct symtab *as_module(struct addrspace *as, int i, uint64_t *bias);
+/* Module i's path as the maps show it, without opening it; NULL past the end. */
+const char *as_module_path(const struct addrspace *as, int i);
 
 #endif

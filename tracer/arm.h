@@ -120,6 +120,10 @@ void code_free(struct proc *p);
  * engine makes one on demand); -1 drops the hit.
  */
 int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen);
+/* --modules: a shared object's instructions join the sampled population
+ * (exe: the executable itself, whose marks apply). */
+int code_sample_module(struct thread *t, const char *path, uint64_t bias, int exe,
+		       char *err, size_t errlen);
 extern int (*code_sample_watch)(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
 				const uint8_t *insn, unsigned len);
 /*

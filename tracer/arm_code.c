@@ -382,24 +382,23 @@ static void undraw(struct proc *p, struct codeset *cs, size_t i)
 	cs->nplanted--;
 }
 
-int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen)
+/*
+ * Add the memory-accessing instructions of the module at path (load bias
+ * bias; marks are the executable's only) to the sampled population: one
+ * chunk of copies for them.  Not planted: draws plant them.
+ */
+int code_sample_module(struct thread *t, const char *path, uint64_t bias, int exe,
+		       char *err, size_t errlen)
 {
 	struct proc *p = t->proc;
-	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+	struct codeset *cs = codeset_get(p);
+	size_t n = 0, first = cs->n;
 	struct site *s = NULL;
-	struct codeset *cs;
-	size_t n = 0;
 
-	code_free(p);
-	if (!exe) {
-		snprintf(err, errlen, "sampling: the executable could not be read");
+	if (sites_find(path, NULL, 0, SITES_ALL_MEM, &s, &n, err, errlen) < 0)
 		return -1;
-	}
-	if (sites_find(sym_path(exe), NULL, 0, SITES_ALL_MEM, &s, &n, err, errlen) < 0)
-		return -1;
-	cs = codeset_get(p);
 	for (size_t i = 0; i < n; i++) {
-		unsigned kind = p->marks ? marks_kind_at(p->marks, s[i].pc) : 0;
+		unsigned kind = exe && p->marks ? marks_kind_at(p->marks, s[i].pc) : 0;
 		struct code_site *c;
 
 		/* data_race() and __no_racewatch code are never sampled; nor is
@@ -409,22 +408,36 @@ int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen)
 			continue;
 		c = site_new(cs);
 		c->s = s[i];
-		c->pc = s[i].pc + p->exe_bias;
+		c->pc = s[i].pc + bias;
 		c->watch = -1;
 	}
 	free(s);
 	cs->sampling = 1;
-	cs->want = want;
-	cs->planted_ns = xcalloc(cs->n + 1, sizeof(*cs->planted_ns));
+	cs->planted_ns = xrealloc(cs->planted_ns, (cs->n + 1) * sizeof(*cs->planted_ns));
+	memset(cs->planted_ns + first, 0, (cs->n + 1 - first) * sizeof(*cs->planted_ns));
 	counters[CTR_SITES] = (uint64_t)cs->n;
-	if (!cs->n)
-		return 0;
-	if (chunk_add(t, cs, 0, err, errlen) < 0) {
+	if (cs->n > first && chunk_add(t, cs, first, err, errlen) < 0)
+		return -1;
+	while (cs->nplanted < cs->want && cs->nplanted < (int)cs->n)
+		draw_one(p, cs);
+	return 0;
+}
+
+int code_setup_sampling(struct thread *t, int want, char *err, size_t errlen)
+{
+	struct proc *p = t->proc;
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
+
+	code_free(p);
+	if (!exe) {
+		snprintf(err, errlen, "sampling: the executable could not be read");
+		return -1;
+	}
+	codeset_get(p)->want = want;
+	if (code_sample_module(t, sym_path(exe), p->exe_bias, 1, err, errlen) < 0) {
 		code_free(p);
 		return -1;
 	}
-	while (cs->nplanted < cs->want && cs->nplanted < (int)cs->n)
-		draw_one(p, cs);
 	return 0;
 }
 

@@ -313,6 +313,7 @@ static int attach_code_setup(struct proc *p)
 		rw_error("attach: %s", err);
 		return -1;
 	}
+	engine_sample_modules(p, t);	/* --modules: they are all mapped already */
 	if (!((unsigned)status >> 16) && t->pending_sig) {
 		thread_resume(t, t->pending_sig);
 		t->pending_sig = 0;

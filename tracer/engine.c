@@ -163,6 +163,11 @@ static void on_exec(struct thread *t)
 		rw_note("no -w: sampling the program's own memory accesses (%llu candidate "
 			"instructions, %d armed at a time)", (unsigned long long)counters[CTR_SITES],
 			SAMPLE_SITES);
+	/* --modules: the libraries come later; follow the dynamic linker. */
+	if (E.sampling && E.o->modules && dynlink_plant(p) == 0 && !E.dl_used) {
+		E.dl_used = 1;
+		ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());
+	}
 	registry_open(p);
 	if (first && p->pid == E.main_pid)
 		report_begin();	/* the run has started: report files may be replaced now */
@@ -355,7 +360,8 @@ static void on_dynlink(struct thread *t)
 	char err[512];
 
 	as_refresh(p->as);
-	for (int i = 0; i < p->nwatches; i++) {
+	engine_sample_modules(p, t);
+	for (int i = 0; i < p->nwatches && !E.sampling; i++) {
 		struct watch *w = &p->watches[i];
 		uint64_t bias;
 

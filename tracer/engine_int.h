@@ -55,6 +55,7 @@ struct engine {
 	unsigned char *wever;	/* per -w: resolved in some image at some time */
 	char searched[2048];	/* objects searched for pending names, for the exit error */
 	int dl_used;		/* a rendezvous breakpoint was planted: children must be cleaned */
+	char sampled_mods[1024];	/* --modules: objects whose sites joined the sample */
 	uint64_t tstp_since;	/* Ctrl-Z: waiting since then for the program to stop */
 };
 
@@ -104,6 +105,9 @@ void proc_rearm_all(struct proc *p);
 void engine_warn_no_dwarf(struct proc *p);
 int engine_watch_all(struct proc *p);
 void engine_start_sampling(struct proc *p);
+/* --modules: add the sites of every mapped object it names and we have not
+ * added yet.  t is stopped in user mode (a chunk is mapped through it). */
+void engine_sample_modules(struct proc *p, struct thread *t);
 int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
 			const uint8_t *insn, unsigned len);
 /*

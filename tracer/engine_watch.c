@@ -103,18 +103,43 @@ void engine_start_sampling(struct proc *p)
 		ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)engine_trace_options());
 }
 
-/* The name of the static variable holding addr in the executable, or NULL. */
-static const char *static_var_at(struct proc *p, uint64_t addr, uint64_t *lo, uint64_t *len)
-{
-	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL;
-	struct sym_var v;
+/*
+ * The static variable holding addr, in whichever object maps it: its name
+ * (with " (libfoo.so)" for a library's) in out and its range, or -1.
+ */
+static int wanted_module(const char *path);
 
-	if (!exe || addr < p->exe_bias || sym_var_at(exe, addr - p->exe_bias, &v) < 0 ||
-	    v.kind != SYM_STATIC || !v.size)
-		return NULL;
-	*lo = v.addr + p->exe_bias;
+static int static_var_at(struct proc *p, uint64_t addr, char *out, size_t outlen,
+			 uint64_t *lo, uint64_t *len)
+{
+	struct symtab *exe = p->as ? as_exe(p->as, NULL) : NULL, *st = NULL;
+	uint64_t bias = 0;
+	const char *b;
+	struct sym_var v;
+	int i;
+
+	/* The executable, and the objects --modules samples: never a lookup
+	 * that would open (and index) every library for a heap address. */
+	for (i = 0; p->as && i < as_module_count(p->as); i++) {
+		st = i == 0 ? exe : NULL;
+		if (i == 0)
+			bias = p->exe_bias;
+		else if (E.o->modules && as_module_path(p->as, i) && wanted_module(as_module_path(p->as, i)))
+			st = as_module(p->as, i, &bias);
+		if (st && addr >= bias && sym_var_at(st, addr - bias, &v) == 0 && v.kind == SYM_STATIC &&
+		    v.size)
+			break;
+	}
+	if (!p->as || i == as_module_count(p->as))
+		return -1;
+	*lo = v.addr + bias;
 	*len = v.size;
-	return v.name;
+	b = strrchr(sym_path(st), '/');
+	if (st == exe)
+		snprintf(out, outlen, "%s", v.name);
+	else
+		snprintf(out, outlen, "%s (%s)", v.name, b ? b + 1 : sym_path(st));
+	return 0;
 }
 
 /*
@@ -127,7 +152,6 @@ int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
 			const uint8_t *insn, unsigned len)
 {
 	struct watch_target wt;
-	const char *name;
 	char err[256];
 	uint64_t bias = 0;
 
@@ -138,10 +162,7 @@ int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
 	if (p->nwatches >= SAMPLE_WATCHES_MAX)
 		return -1;
 	memset(&wt, 0, sizeof(wt));
-	name = static_var_at(p, ea, &wt.addr, &wt.len);
-	if (name) {
-		snprintf(wt.name, sizeof(wt.name), "%s", name);
-	} else {
+	if (static_var_at(p, ea, wt.name, sizeof(wt.name), &wt.addr, &wt.len) < 0) {
 		/* What DWARF says the base pointer points to, at that pc. */
 		struct symtab *st = p->as ? as_module_at(p->as, pc, &bias) : NULL;
 		char what[128];
@@ -302,5 +323,46 @@ void engine_clean_child(struct proc *parent, pid_t child)
 	if (fd >= 0) {
 		dynlink_unplant(parent, fd);
 		close(fd);
+	}
+}
+
+/* Does object path (a file name) match one of --modules' names? */
+static int wanted_module(const char *path)
+{
+	const char *b = strrchr(path, '/'), *l = E.o->modules;
+
+	b = b ? b + 1 : path;
+	while (l && *l) {
+		size_t n = strcspn(l, ",");
+
+		if (n && !strncmp(b, l, n))
+			return 1;
+		l += n + (l[n] == ',');
+	}
+	return 0;
+}
+
+void engine_sample_modules(struct proc *p, struct thread *t)
+{
+	char err[512];
+
+	if (!E.sampling || !E.o->modules || !p->as)
+		return;
+	for (int i = 1; i < as_module_count(p->as); i++) {
+		uint64_t bias = 0;
+		const char *mp = as_module_path(p->as, i);
+		struct symtab *st = mp && wanted_module(mp) ? as_module(p->as, i, &bias) : NULL;
+		const char *path = st ? sym_path(st) : NULL;
+		size_t len = strlen(E.sampled_mods);
+
+		if (!path || strstr(E.sampled_mods, path))
+			continue;
+		if (code_sample_module(t, path, bias, 0, err, sizeof(err)) < 0) {
+			rw_warn("--modules: %s", err);
+			continue;
+		}
+		snprintf(E.sampled_mods + len, sizeof(E.sampled_mods) - len, "%s%s", len ? "\n" : "", path);
+		rw_note("sampling %s too (%llu candidate instructions in all)", strrchr(path, '/') ?
+			strrchr(path, '/') + 1 : path, (unsigned long long)counters[CTR_SITES]);
 	}
 }

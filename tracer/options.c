@@ -26,6 +26,8 @@ static const char usage_text[] =
 "      --sample N       stall on about 1 in N watched accesses (default 1)\n"
 "      --sample-rate N  without -w: sampled accesses per second (default: what\n"
 "                       --overhead allows)\n"
+"      --modules LIST   without -w: also sample these shared objects (comma-\n"
+"                       separated names, e.g. libfoo.so,libbar.so)\n"
 "      --overhead PCT   slowdown budget: hot watchpoints are switched off between\n"
 "                       traps to stay under it (default 5; 0 = trap every hit)\n"
 "      --backend KIND   how accesses are seen: auto (default: the first of perf,\n"
@@ -65,7 +67,7 @@ enum {
 	OPT_STRICT = 256, OPT_DELAY, OPT_SAMPLE, OPT_BACKEND, OPT_EXITCODE,
 	OPT_STATS, OPT_SEED, OPT_FOLLOW_FORK, OPT_TUI, OPT_COVERAGE, OPT_OVERHEAD,
 	OPT_STACK_DEPTH, OPT_SARIF, OPT_SUPPRESSIONS, OPT_GDB_SCRIPT, OPT_LOG_FILE,
-	OPT_COLOR, OPT_TEXT, OPT_VERSION, OPT_WATCH_ALL, OPT_SAMPLE_RATE, OPT_CODE_VIA,
+	OPT_COLOR, OPT_TEXT, OPT_VERSION, OPT_WATCH_ALL, OPT_SAMPLE_RATE, OPT_CODE_VIA, OPT_MODULES,
 };
 
 static const struct option longopts[] = {
@@ -92,6 +94,7 @@ static const struct option longopts[] = {
 	{ "version",     no_argument,       NULL, OPT_VERSION },
 	{ "watch-all",   no_argument,       NULL, OPT_WATCH_ALL },
 	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
+	{ "modules",     required_argument, NULL, OPT_MODULES },
 	{ "code-via",    required_argument, NULL, OPT_CODE_VIA },
 	{ "quiet",       no_argument,       NULL, 'q' },
 	{ "verbose",     no_argument,       NULL, 'v' },
@@ -251,6 +254,13 @@ static int one_option(int c, const char *arg, struct options *o)
 		if (number("--sample-rate", arg, 1, 1000000, &v))
 			return -1;
 		o->sample_rate = (unsigned)v;
+		return 0;
+	case OPT_MODULES:
+		if (!*arg) {
+			bad("--modules: expected shared object names, e.g. libfoo.so");
+			return -1;
+		}
+		o->modules = arg;
 		return 0;
 	case OPT_CODE_VIA:
 		if (strcmp(arg, "int3") && strcmp(arg, "uprobe")) {

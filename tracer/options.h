@@ -30,6 +30,7 @@ struct options {
 	int strict;		/* --strict: the RCU rule set */
 	unsigned delay_us;	/* --delay: maximum stall */
 	unsigned sample;	/* --sample N: stall on ~1 in N accesses */
+	const char *modules;	/* --modules: shared objects sampled too without -w, comma-separated */
 	unsigned sample_rate;	/* --sample-rate N: sampled accesses per second without -w (0: from --overhead) */
 	unsigned overhead_pct;	/* --overhead PCT: the duty cycle's budget, 0 = trap every hit */
 	int exitcode;		/* --exitcode: status of run when a race was reported */

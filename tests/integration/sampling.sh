@@ -95,3 +95,22 @@ elif [ "$trc" != 0 ] || ! grep -q 'heap_struct: done' "$TMP/a.out"; then
 else
 	pass "sampling/attach"
 fi
+
+# --modules: a shared object's accesses join the sample; its variable is
+# named with its object.
+mod_reported() {
+	trace "$TMP/m" run --modules libshared.so -- "$SAMPLES/shlib/main_lib-O2"
+	[ "$RC" = 66 ] && grep -q '(lib_private_counter (libshared.so))' "$TMP/m.err"
+}
+if retry_until "$RACE_SECS" mod_reported; then
+	pass "sampling/modules"
+else
+	fail "sampling/modules" "no report on lib_private_counter (libshared.so) in $RACE_SECS s: $(tail_of "$TMP/m.err")"
+fi
+bad=""
+for i in $(seq "$TWIN_RUNS"); do
+	trace "$TMP/mt" run --modules libshared.so -- "$SAMPLES/shlib/main_lib_locked-O2"
+	if [ "$RC" != 0 ] || grep -q 'BUG: racewatch' "$TMP/mt.err"; then bad="run $i: $(why_rc "$RC"); $(grep -m1 BUG "$TMP/mt.err")"; break; fi
+	grep -q 'sampling libshared.so too' "$TMP/mt.err" || { bad="run $i: the library was not sampled"; break; }
+done
+if [ -z "$bad" ]; then pass "sampling/modules-twin-silent"; else fail "sampling/modules-twin-silent" "$bad"; fi
