@@ -812,17 +812,31 @@ void engine_loop(void)
 
 /* ---- front end commands (frontend.h) -------------------------------------- */
 
-static void fe_on_race(const struct race *r, int is_new)
+/* The front end is one more report sink: it takes the text sink's place. */
+static int fe_race(const struct race *r)
 {
 	if (E.fe && E.fe->on_race)
-		E.fe->on_race(r, is_new);
+		E.fe->on_race(r, 1);
+	return 0;
 }
+
+static void fe_repeat(struct race *r)
+{
+	if (E.fe && E.fe->on_race)
+		E.fe->on_race(r, 0);
+}
+
+static const struct report_sink fe_sink = {
+	.name = "front end",
+	.race = fe_race,
+	.repeat = fe_repeat,
+};
 
 void engine_set_frontend(const struct frontend *fe)
 {
 	E.fe = fe;
-	report_text_on = fe == NULL;
-	report_listener = fe ? fe_on_race : NULL;
+	report_remove_sink(fe ? &report_sink_text : &fe_sink);
+	report_add_sink(fe ? &fe_sink : &report_sink_text);
 }
 
 static struct proc *main_proc(void)

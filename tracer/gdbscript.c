@@ -293,3 +293,8 @@ int report_gdb_write(const char *path, const struct race *r, char *const *argv)
 	}
 	return fclose(f) != 0 ? -1 : 0;
 }
+
+const struct report_sink report_sink_gdb = {
+	.name = "gdb",
+	.race = report_gdb_race,
+};

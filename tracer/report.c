@@ -30,7 +30,6 @@ double report_start_wall;
 static struct {
 	int depth;		/* --stack-depth */
 	int color;		/* colour the text sink (--color) */
-	int json, sarif, gdb;	/* which sinks are open */
 	int begun;		/* report_begin ran: the outputs were truncated */
 	int finished;		/* report_finish ran */
 	int failed;		/* a report file could not be written */
@@ -192,14 +191,14 @@ int report_init(const struct options *o)
 			rw_error("%s", err);
 			return -1;
 		}
-		R.json = 1;
+		report_add_sink(&report_sink_json);
 	}
 	if (o->sarif_path) {
 		if (report_sarif_open(o->sarif_path, o->self_argv, prog, &sdev, &sino, err, sizeof(err)) < 0) {
 			rw_error("%s", err);
 			return init_failed();
 		}
-		R.sarif = 1;
+		report_add_sink(&report_sink_sarif);
 	}
 	if (check_distinct(o, have_prog ? &progid : NULL, sdev, sino) < 0)
 		return init_failed();
@@ -208,23 +207,47 @@ int report_init(const struct options *o)
 			rw_error("%s", err);
 			return init_failed();
 		}
-		R.gdb = 1;
+		report_add_sink(&report_sink_gdb);
 	}
+	if (!o->tui)
+		report_add_sink(&report_sink_text);
 	atexit(at_exit);
 	return 0;
 }
 
 struct run_summary report_summary;
 
+#define MAX_SINKS 8
+static const struct report_sink *sinks[MAX_SINKS];
+static int nsinks;
+
+void report_add_sink(const struct report_sink *s)
+{
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i] == s)
+			return;
+	if (nsinks < MAX_SINKS)
+		sinks[nsinks++] = s;
+}
+
+void report_remove_sink(const struct report_sink *s)
+{
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i] == s) {
+			memmove(sinks + i, sinks + i + 1, sizeof(*sinks) * (size_t)(nsinks - i - 1));
+			nsinks--;
+			return;
+		}
+}
+
 void report_begin(void)
 {
 	if (R.begun || R.finished)
 		return;
 	R.begun = 1;
-	if (R.json && report_json_begin() < 0)
-		R.failed = 1;
-	if (R.sarif && report_sarif_begin() < 0)
-		R.failed = 1;
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i]->begin && sinks[i]->begin() < 0)
+			R.failed = 1;
 }
 
 int report_finish(int exit_status)
@@ -236,10 +259,10 @@ int report_finish(int exit_status)
 	if (counters[CTR_ARM_OPS] || nraces || nsupp)
 		report_begin();
 	R.finished = 1;
-	if (R.json && report_json_close(races, nraces, R.failed ? 2 : exit_status) < 0)
-		R.failed = 1;
-	if (R.sarif && R.begun && report_sarif_write(R.failed ? 2 : exit_status) < 0)
-		R.failed = 1;
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i]->finish &&
+		    sinks[i]->finish(races, nraces, R.failed ? 2 : exit_status, R.begun) < 0)
+			R.failed = 1;
 	for (int i = 0; i < R.supp.n; i++)
 		if (R.supp.v[i].hits)
 			rw_debug("suppression %s:%d '%s' matched %lu race(s)", R.supp.path,
@@ -247,8 +270,17 @@ int report_finish(int exit_status)
 	return R.failed ? 2 : exit_status;
 }
 
-int report_text_on = 1;
-void (*report_listener)(const struct race *r, int is_new);
+/* The text sink: KCSAN-style reports on stderr (or the --log-file). */
+static int text_race(const struct race *r)
+{
+	report_print_text_color(stderr, r, R.color);
+	return 0;
+}
+
+const struct report_sink report_sink_text = {
+	.name = "text",
+	.race = text_race,
+};
 
 int report_count(void)
 {
@@ -464,10 +496,9 @@ int report_submit(struct race *r, struct addrspace *as)
 		old->count++;
 		old->last_ns = seen;
 		ctr_inc(CTR_RACE_REPEATS);
-		if (R.json)
-			report_json_repeat(old);
-		if (report_listener)
-			report_listener(old, 0);
+		for (int i = 0; i < nsinks; i++)
+			if (sinks[i]->repeat)
+				sinks[i]->repeat(old);
 		return 0;
 	}
 	if ((old = find_race(supp_races, nsupp, r)) != NULL) {
@@ -511,13 +542,8 @@ int report_submit(struct race *r, struct addrspace *as)
 	case RACE_KIND_COUNT:
 		break;
 	}
-	if (report_text_on)
-		report_print_text_color(stderr, r, R.color);
-	if (report_listener)
-		report_listener(r, 1);
-	if (R.json)
-		report_json_race(r);
-	if (R.gdb && report_gdb_race(r) < 0)
-		R.failed = 1;
+	for (int i = 0; i < nsinks; i++)
+		if (sinks[i]->race && sinks[i]->race(r) < 0)
+			R.failed = 1;
 	return 1;
 }

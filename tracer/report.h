@@ -139,12 +139,6 @@ int report_count(void);
 /* Reported race i (0 <= i < report_count()), in reporting order. */
 const struct race *report_get(int i);
 
-/* Print KCSAN-style text on stderr (or --log-file) for each new race (the
- * TUI turns it off). */
-extern int report_text_on;
-/* Told of every new race (is_new) and every repeat of a shown one. */
-extern void (*report_listener)(const struct race *r, int is_new);
-
 /* Write r as KCSAN-style text (report_text.c); _color with color != 0 adds
  * SGR colour to the title, access and value lines. */
 void report_print_text(FILE *f, const struct race *r);
@@ -164,7 +158,37 @@ void report_title(char *buf, size_t len, const struct race *r);
  * when it is under it. */
 const char *report_short_path(const char *file);
 
-/* ---- sinks (report_json.c, report_sarif.c, gdbscript.c) ---------------- */
+/* ---- sinks ------------------------------------------------------------------ */
+
+/*
+ * Where reports go: text on stderr, JSON lines, SARIF, gdb scripts, the
+ * TUI.  report.c keeps the races and calls each registered sink; sinks get
+ * everything they need in the call and never call back into report.c.
+ * Every operation may be NULL.
+ */
+struct report_sink {
+	const char *name;
+	/* The run started (output files may be replaced now).  0, or -1 (printed). */
+	int (*begin)(void);
+	/* A new race r (reported, not suppressed; its id is set). 0, or -1 (printed). */
+	int (*race)(const struct race *r);
+	/* r was seen again; its count and last-seen time are updated. */
+	void (*repeat)(struct race *r);
+	/* The end: races v[0..n-1] in reporting order, racewatch's exit status
+	 * (-1 unknown); begun says whether begin ran.  0, or -1 (printed). */
+	int (*finish)(struct race *const *v, int n, int exit_status, int begun);
+};
+
+/* Add s to the sinks (at most a few; report_init adds those the options ask
+ * for, the engine the front end's). */
+void report_add_sink(const struct report_sink *s);
+/* Remove s (the front end went away). */
+void report_remove_sink(const struct report_sink *s);
+
+extern const struct report_sink report_sink_text, report_sink_json, report_sink_sarif,
+	report_sink_gdb;
+
+/* ---- the sinks' own entry points (report_json.c, report_sarif.c, gdbscript.c) */
 
 /* s as a JSON string literal with quotes, or null for NULL.  Control
  * characters (C0, DEL and the C1 range U+0080-U+009F), quotes and

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 static char *sarif_path;
+static struct race *const *fin_v;	/* the races of the final log (sarif_finish) */
+static int fin_n;
 static int sarif_failed;	/* a write failed and was reported: no more tries */
 static char *const *sarif_self;		/* racewatch's argv: invocation arguments */
 static char *const *sarif_prog;		/* the traced command: a property */
@@ -319,7 +321,7 @@ static void write_log(FILE *f, int nr, int exit_status, int final)
 		if (i)
 			fputc(',', f);
 		fputc('\n', f);
-		result(f, report_get(i));
+		result(f, fin_v[i]);
 	}
 	fputs("]}]}\n", f);
 }
@@ -376,5 +378,20 @@ int report_sarif_begin(void)
 
 int report_sarif_write(int exit_status)
 {
-	return sarif_path ? write_file(report_count(), exit_status, 1) : 0;
+	return sarif_path ? write_file(fin_n, exit_status, 1) : 0;
 }
+
+static int sarif_finish(struct race *const *v, int n, int exit_status, int begun)
+{
+	if (!begun)
+		return 0;	/* the run never started: the old log stays */
+	fin_v = v;
+	fin_n = n;
+	return report_sarif_write(exit_status);
+}
+
+const struct report_sink report_sink_sarif = {
+	.name = "sarif",
+	.begin = report_sarif_begin,
+	.finish = sarif_finish,
+};
