@@ -72,6 +72,12 @@ backend_ok() {
 	return 1
 }
 
+# auto_backend: what --backend auto picks here for a watch set that fits
+# the debug registers.
+auto_backend() {
+	if [ "$HAVE_PERF" = 1 ]; then echo perf; elif [ "$HAVE_DR" = 1 ]; then echo ptrace; else echo code; fi
+}
+
 # tracing_ok NAME: 0 if some mechanism works here (the default backend,
 # auto, has something to use), else one SKIP line for NAME.
 tracing_ok() {

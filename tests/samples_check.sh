@@ -227,14 +227,16 @@ for f in "${files[@]}"; do
 	[[ $name == $FILTER ]] && selected+=("$name")
 done
 
+# Skip only when no mechanism works here; tests/run.sh's probe (PROBE_OUT)
+# is reused when there is one.
 skipwhy=""
 if [ ! -x "$RW" ]; then
 	skipwhy="no tracer at $RW (run make)"
 else
-	probe=$("$RW" probe 2>&1)
+	probe=${PROBE_OUT:-$("$RW" probe 2>&1)}
 	case "$probe" in
-	*"perf-breakpoint: yes"*) ;;
-	*) skipwhy="no perf breakpoints here: $(printf '%s' "$probe" | tr '\n' ' ')" ;;
+	*"perf-breakpoint: yes"*|*"debug-registers: yes"*|*"code-sites: yes"*) ;;
+	*) skipwhy="no mechanism delivers here (racewatch probe: $(printf '%s' "$probe" | grep -E '^(perf-breakpoint|debug-registers|code-sites):' | cut -d'(' -f1 | tr '\n' ' '))" ;;
 	esac
 fi
 
