@@ -55,24 +55,6 @@ if [ ! -x "$W" ] || [ ! -x "$CH" ]; then
 	exit 0
 fi
 
-# finish_worker NAME P: ask worker P (started with -s 0) to end and check
-# its result: exit 0, "worker: ok", and with -H no SIGTRAP/SIGURG seen.
-finish_worker() {
-	local t=$1 p=$2
-	kill -USR1 "$TPID" 2>/dev/null
-	if ! wait_rc "$p" 15; then
-		fail "$t" "the target did not end after SIGUSR1: $(describe "$TPID")"
-	elif [ "$RC" != 0 ]; then
-		fail "$t" "the target exited with $(why_rc "$RC"); stdout: $(oneline "$p.out" 5)"
-	elif ! grep -q '^worker: ok' "$p.out"; then
-		fail "$t" "wrong result: $(oneline "$p.out" 5)"
-	elif grep -q '^worker: SIGTRAP seen' "$p.out" && ! grep -q '^worker: SIGTRAP seen 0, SIGURG seen 0$' "$p.out"; then
-		fail "$t" "signals of ours reached the program: $(grep SIGTRAP "$p.out")"
-	else
-		pass "$t"
-	fi
-}
-
 # after_detach NAME: the target of the last detach is untraced, not stopped,
 # and runs.
 after_detach() {

@@ -192,15 +192,7 @@ else
 			fail "$t/bytes-restored" "after the detach ${DIFFS:-?} of ${BYTES:-?} text bytes differ from the file (${CC:-?} are 0xcc)"
 		fi
 	fi
-	kill -USR1 "$TPID"
-	if ! wait_rc "$TMP/w" 15; then
-		fail "$t/target-result" "the target did not end: $(describe "$TPID")"
-	elif [ "$RC" != 0 ] || ! grep -q '^worker: ok' "$TMP/w.out" ||
-	     ! grep -q '^worker: SIGTRAP seen 0, SIGURG seen 0$' "$TMP/w.out"; then
-		fail "$t/target-result" "$(why_rc "$RC"): $(oneline "$TMP/w.out" 4)"
-	else
-		pass "$t/target-result"
-	fi
+	finish_worker "$t/target-result" "$TMP/w"
 fi
 
 # ---- SIGKILL of the tracer: what the README says it leaves ---------------------------
