@@ -325,7 +325,7 @@ check_gdb() {
 		return
 	fi
 	if [ "$HAVE_DR" != 1 ]; then
-		skip reports/gdb-script-runs "gdb's awatch needs $(why_not ptrace)"
+		skip reports/gdb-script-runs "gdb's awatch needs debug-register traps: $(why_not ptrace)"
 		return
 	fi
 	timeout -k 5 120 gdb -nx -batch -x "$g" --args "$BIN" </dev/null >"$TMP/gdb.out" 2>&1
