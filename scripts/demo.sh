@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh BUILD_DIR — `make demo`: run racewatch on the racy sample and show
 # the report it prints.  Detection is sampled, so the run is repeated (at
-# most TRIES times) until a report appears.
+# most TRIES times) until a report appears.  The default backend (auto)
+# picks what works here: debug registers where their traps are delivered,
+# else code sites (int3); if nothing works, one line says exactly why.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 O=${1:-build}
@@ -17,12 +19,25 @@ for f in "$RW" "$BIN"; do
 	fi
 done
 
+# What works here: without any mechanism there is nothing to show.
+probe=$("$RW" probe 2>&1)
+if ! printf '%s\n' "$probe" | grep -Eq '^(perf-breakpoint|debug-registers|code-sites): yes'; then
+	echo "demo: cannot show a race here: no mechanism delivers ($(printf '%s\n' "$probe" |
+		grep -E '^(ptrace|perf-breakpoint|debug-registers|code-sites): ' | tr '\n' ';' | sed 's/;$//; s/;/; /g'))" >&2
+	exit 1
+fi
+how="a hardware watchpoint on foo,"
+printf '%s\n' "$probe" | grep -Eq '^(perf-breakpoint|debug-registers): yes' ||
+	how="a breakpoint (int3) on every instruction that accesses foo (this machine
+does not deliver debug-register traps: racewatch probe),"
+
 cat <<EOF
 racewatch demo: $SRC has two threads that share \`int foo\` with no lock:
 update_foo() writes it (line $(grep -n '/\* RACE-WRITE \*/' "$SRC" | cut -d: -f1)), read_foo() reads it (line $(grep -n '/\* RACE-READ \*/' "$SRC" | cut -d: -f1)).
-racewatch puts a hardware watchpoint on foo, stalls each thread that touches
-it for a short random delay, and reports the other thread's access if it
-lands inside that window: nothing ordered the two accesses, so they race.
+racewatch puts $how
+stalls each thread that touches foo for a short random delay, and reports the
+other thread's access if it lands inside that window: nothing ordered the two
+accesses, so they race.
 
 \$ $RW run -w foo -- $BIN
 EOF
@@ -39,6 +54,5 @@ for try in $(seq 1 $TRIES); do
 		exit 0
 	fi
 done
-echo "demo: no report in $TRIES runs (last exit status $rc); stderr was:" >&2
-cat "$err" >&2
+echo "demo: no report in $TRIES runs (last exit status $rc); racewatch said: $(grep '^racewatch: ' "$err" | tail -n 2 | tr '\n' ' ')" >&2
 exit 1

@@ -111,6 +111,25 @@ progressing() { local now; now=$(cpu_ticks "$1"); [ -n "$now" ] && [ "$now" -gt 
 # runs_on PID: the program keeps getting CPU time (within 5 s).
 runs_on() { local t0; t0=$(cpu_ticks "$1"); [ -n "$t0" ] && poll_until 5 progressing "$1" "$t0"; }
 
+# finish_worker NAME P: ask worker $TPID (started with -s 0, its files P.*)
+# to end and check its result: exit 0, "worker: ok", and with -H no
+# SIGTRAP/SIGURG seen.
+finish_worker() {
+	local t=$1 p=$2
+	kill -USR1 "$TPID" 2>/dev/null
+	if ! wait_rc "$p" 15; then
+		fail "$t" "the target did not end after SIGUSR1: $(describe "$TPID")"
+	elif [ "$RC" != 0 ]; then
+		fail "$t" "the target exited with $(why_rc "$RC"); stdout: $(oneline "$p.out" 5)"
+	elif ! grep -q '^worker: ok' "$p.out"; then
+		fail "$t" "wrong result: $(oneline "$p.out" 5)"
+	elif grep -q '^worker: SIGTRAP seen' "$p.out" && ! grep -q '^worker: SIGTRAP seen 0, SIGURG seen 0$' "$p.out"; then
+		fail "$t" "signals of ours reached the program: $(grep SIGTRAP "$p.out")"
+	else
+		pass "$t"
+	fi
+}
+
 # ---- the tracer -------------------------------------------------------------
 
 # The racewatch under the `timeout` that rw starts in subshell $1.

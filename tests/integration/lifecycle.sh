@@ -26,6 +26,9 @@
 #                 the program's output, no core file in the cwd; under attach
 #                 the program dies of the same signal and racewatch exits
 #                 cleanly.
+# Backends: fork/vfork under run, churn, exit-in-window and job control run
+# for each backend that delivers here (perf, ptrace, code; one SKIP line for
+# one that does not); the rest is not about a backend and uses the default.
 # Detection is sampled: expected reports are waited for until a deadline;
 # "never" checks run the racy child NEVER_RUNS times.
 set -u
@@ -41,10 +44,7 @@ if [ ! -x "$RW" ]; then
 	exit 0
 fi
 probe_machine
-if [ "$HAVE_PTRACE" != 1 ]; then
-	skip lifecycle "ptrace is not allowed here: $(printf '%s' "$PROBE_OUT" | tr '\n' ' ')"
-	exit 0
-fi
+tracing_ok lifecycle || exit 0
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 W=$(abs "$LC_SAMPLES/worker-O2")
 CH=$(abs "$LC_SAMPLES/churn-O2")
@@ -64,7 +64,7 @@ has_fork_race() { grep -qx "$FORK_HEADER" "$1.err"; }
 
 # ---- fork and vfork under run -----------------------------------------------
 
-for B in perf ptrace; do
+for B in perf ptrace code; do
 	backend_ok "lifecycle/$B" "$B" || continue
 	for M in fork vfork; do
 		t=lifecycle/$B/run-$M-follow
@@ -98,8 +98,8 @@ for B in perf ptrace; do
 	done
 done
 
-B=perf
-[ "$HAVE_PERF" = 1 ] || B=ptrace
+# The default backend from here on (the names say "default").
+B=default
 
 # ---- fork, vfork and exec under attach --------------------------------------
 
@@ -112,7 +112,7 @@ attach_forker() {
 		fail "$t" "forker did not start: $(oneline "$TMP/f.err")"
 		return
 	fi
-	attach_bg "$TMP/a" --backend $B --stats "$@" -w child_hot "$TPID"
+	attach_bg "$TMP/a" --stats "$@" -w child_hot "$TPID"
 	if ! wait_rc "$TMP/f" 60; then
 		fail "$t" "forker did not end: $(describe "$TPID")"
 	elif [ "$RC" != 0 ] || ! grep -qx 'race: done' "$TMP/f.out"; then
@@ -145,11 +145,13 @@ attach_forker exec exec race
 
 # ---- thread churn, threads exiting in their windows --------------------------
 
-for BB in perf ptrace; do
+for BB in perf ptrace code; do
 	backend_ok "lifecycle/$BB/churn" "$BB" || continue
 	for D in "" 2000; do
 		t=lifecycle/$BB/run-churn-$CHURN_N${D:+-delay-$D}
-		trace "$TMP/t" run --backend "$BB" --stats ${D:+--delay $D} -w touched -- "$CH" "$CHURN_N" 8
+		# --overhead 0: every access traps (no duty cycle), so traps >= N
+		# says every thread was armed before its one access.
+		trace "$TMP/t" run --backend "$BB" --overhead 0 --stats ${D:+--delay $D} -w touched -- "$CH" "$CHURN_N" 8
 		seen=$(stat_of "$TMP/t.err" threads_seen) live=$(stat_of "$TMP/t.err" threads_live)
 		traps=$(stat_of "$TMP/t.err" traps) af=$(stat_of "$TMP/t.err" arm_failures)
 		if [ "$RC" != 0 ] || ! grep -qx "churn: threads=$CHURN_N touched=$CHURN_N" "$TMP/t.out"; then
@@ -232,7 +234,7 @@ worker_done() {
 	fi
 }
 
-for BB in perf ptrace; do
+for BB in perf ptrace code; do
 	backend_ok "lifecycle/$BB/job-control" "$BB" || continue
 	t=lifecycle/$BB/run-job-control
 	if run_bg "$TMP/r" --backend "$BB" -w hot -- "$W" -s 0 && poll_until 10 ready_pid "$TMP/r.out"; then
@@ -286,7 +288,7 @@ poke() {
 }
 
 t=lifecycle/$B/run-signals
-if run_bg "$TMP/r" --backend $B -w hot -- "$W" -B -s 0 && poll_until 10 ready_pid "$TMP/r.out"; then
+if run_bg "$TMP/r" -w hot -- "$W" -B -s 0 && poll_until 10 ready_pid "$TMP/r.out"; then
 	BG_PIDS+=("$TPID")
 	poke "$t"
 	kill -USR1 "$TPID"
@@ -299,7 +301,7 @@ fi
 
 t=lifecycle/$B/attach-signals
 if start_target "$TMP/w" "$W" -B -s 0; then
-	attach_bg "$TMP/a" --backend $B -w hot "$TPID"
+	attach_bg "$TMP/a" -w hot "$TPID"
 	poll_until 30 reported "$TMP/a"
 	poke "$t"
 	kill -INT "$RWPID"
@@ -318,13 +320,13 @@ fi
 for how in segv:11 abrt:6; do
 	sig=${how#*:} how=${how%:*}
 	t=lifecycle/$B/run-crash-$how
-	trace "$TMP/t" run --backend $B -w hot -- "$W" -q -s 0.3 -e "$how"
+	trace "$TMP/t" run -w hot -- "$W" -q -s 0.3 -e "$how"
 	if [ "$RC" = $((128 + sig)) ] && grep -q '^worker: ok' "$TMP/t.out"; then pass "$t"; else
 		fail "$t" "$(why_rc "$RC") (want $((128 + sig))); stdout: $(oneline "$TMP/t.out" 3) stderr: $(oneline "$TMP/t.err")"; fi
 
 	t=lifecycle/$B/attach-crash-$how
 	if start_target "$TMP/w" "$W" -s 2 -e "$how"; then
-		attach_bg "$TMP/a" --backend $B -w hot "$TPID"
+		attach_bg "$TMP/a" -w hot "$TPID"
 		if ! wait_rc "$TMP/w" 30; then
 			fail "$t" "the target did not end: $(describe "$TPID")"
 		elif [ "$RC" != $((128 + sig)) ]; then

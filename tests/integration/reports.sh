@@ -48,8 +48,6 @@ if [ ! -x "$RW" ] || [ ! -x "$BIN" ] || [ ! -x "$TWIN" ]; then
 	exit 0
 fi
 probe_machine
-B=
-if [ "$HAVE_PERF" = 1 ]; then B=perf; elif [ "$HAVE_DR" = 1 ]; then B=ptrace; fi
 WLINE=$(marker_line RACE-WRITE) RLINE=$(marker_line RACE-READ)
 
 # ---- install (needs no tracing) ----------------------------------------------
@@ -91,10 +89,8 @@ check_install() {
 }
 check_install
 
-if [ "$HAVE_PTRACE" != 1 ] || [ -z "$B" ]; then
-	skip reports "tracing not available here: $(printf '%s' "$PROBE_OUT" | tr '\n' ' ')"
-	exit 0
-fi
+# Nothing below is about a backend: every run uses the default (auto).
+tracing_ok reports || exit 0
 if [ -z "$WLINE" ] || [ -z "$RLINE" ]; then
 	fail reports/markers "$SRC must carry /* RACE-WRITE */ and /* RACE-READ */"
 	exit 0
@@ -105,7 +101,7 @@ fi
 OUT=$TMP/all
 full_run() {
 	rm -rf "$OUT.gdb"
-	trace "$OUT" run --backend "$B" -w foo --stats -o "$OUT.jsonl" --sarif "$OUT.sarif" \
+	trace "$OUT" run -w foo --stats -o "$OUT.jsonl" --sarif "$OUT.sarif" \
 		--gdb-script "$OUT.gdb" -- "$BIN"
 	grep -qx "$HEADER" "$OUT.err"
 }
@@ -200,15 +196,16 @@ check_json
 check_json_killed() {
 	local f=$TMP/killed.jsonl pid end tpid kids
 	rm -f "$f"
-	"$RW" run --backend "$B" -w foo -o "$f" -- "$BIN" 100000000 </dev/null >/dev/null 2>"$TMP/killed.err" &
+	"$RW" run -w foo -o "$f" -- "$BIN" 100000000 </dev/null >/dev/null 2>"$TMP/killed.err" &
 	pid=$!
 	end=$((SECONDS + RACE_SECS))
 	while [ $SECONDS -lt $end ] && ! grep -q '"type":"race"' "$f" 2>/dev/null; do
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.2
 	done
-	# The program we launched through racewatch outlives it (perf backend):
-	# note its pid (racewatch's child) before killing racewatch, then kill it.
+	# The program we launched through racewatch may outlive it (perf
+	# backend; under code it dies of SIGTRAP at its next site): note its pid
+	# (racewatch's child) before killing racewatch, then kill it.
 	kids=$(cat /proc/$pid/task/*/children 2>/dev/null)
 	kill -KILL $pid 2>/dev/null
 	wait $pid 2>/dev/null
@@ -231,7 +228,7 @@ check_json_escaping() {
 	local odd=$TMP/$'race "rw"\\\x01\xff\xc3\xa9' why
 	cp "$BIN" "$odd"
 	odd_run() {
-		trace "$TMP/odd" run --backend "$B" -w foo -o "$TMP/odd.jsonl" -- "$odd" 500
+		trace "$TMP/odd" run -w foo -o "$TMP/odd.jsonl" -- "$odd" 500
 		grep -q '"type":"race"' "$TMP/odd.jsonl"
 	}
 	if ! retry_until "$RACE_SECS" odd_run; then
@@ -328,7 +325,7 @@ check_gdb() {
 		return
 	fi
 	if [ "$HAVE_DR" != 1 ]; then
-		skip reports/gdb-script-runs "no debug registers for gdb's hardware watchpoint here"
+		skip reports/gdb-script-runs "gdb's awatch needs debug-register traps: $(why_not ptrace)"
 		return
 	fi
 	timeout -k 5 120 gdb -nx -batch -x "$g" --args "$BIN" </dev/null >"$TMP/gdb.out" 2>&1
@@ -345,7 +342,7 @@ check_gdb
 
 # (1b) --stack-depth 0: the access frame only.
 depth0_run() {
-	trace "$TMP/d0" run --backend "$B" -w foo --stack-depth 0 -- "$BIN"
+	trace "$TMP/d0" run -w foo --stack-depth 0 -- "$BIN"
 	grep -qx "$HEADER" "$TMP/d0.err"
 }
 if retry_until "$RACE_SECS" depth0_run; then
@@ -366,7 +363,7 @@ supp_case() {
 	local name=$1 rule=$2
 	printf '# reports.sh\n\n%s\n' "$rule" >"$TMP/$name.supp"
 	supp_run() {
-		trace "$TMP/$name" run --backend "$B" -w foo --stats --suppressions "$TMP/$name.supp" \
+		trace "$TMP/$name" run -w foo --stats --suppressions "$TMP/$name.supp" \
 			-o "$TMP/$name.jsonl" -- "$BIN"
 		[ "$(stat_of "$TMP/$name.err" suppressed)" -ge 1 ] 2>/dev/null
 	}
@@ -392,7 +389,7 @@ supp_case file 'file:race_rw.c'
 # race_top: looks at frame #0 only: a caller's name does not suppress.
 printf 'race_top:^writer$\nrace_top:^reader$\n' >"$TMP/top.supp"
 top_run() {
-	trace "$TMP/top" run --backend "$B" -w foo --stats --suppressions "$TMP/top.supp" -- "$BIN"
+	trace "$TMP/top" run -w foo --stats --suppressions "$TMP/top.supp" -- "$BIN"
 	grep -qx "$HEADER" "$TMP/top.err"
 }
 if retry_until "$RACE_SECS" top_run && [ "$RC" = 66 ] && [ "$(stat_of "$TMP/top.err" suppressed)" = 0 ]; then
@@ -403,7 +400,7 @@ fi
 
 # A bad line: exit 2, FILE:LINE named, the program never ran.
 printf '# fine\nrace:foo\nrace_bottom:x\n' >"$TMP/bad.supp"
-trace "$TMP/bad" run --backend "$B" -w foo --suppressions "$TMP/bad.supp" -- "$BIN"
+trace "$TMP/bad" run -w foo --suppressions "$TMP/bad.supp" -- "$BIN"
 if [ "$RC" = 2 ] && grep -q "$TMP/bad.supp:3: " "$TMP/bad.err" && [ "$(wc -l <"$TMP/bad.err")" = 1 ] &&
    [ ! -s "$TMP/bad.out" ]; then
 	pass reports/suppress-bad-line
@@ -417,7 +414,7 @@ check_twin() {
 	local i bad="" why
 	for i in 1 2 3; do
 		rm -rf "$TMP/twin.gdb"
-		trace "$TMP/twin" run --backend "$B" -w foo --stats -o "$TMP/twin.jsonl" --sarif "$TMP/twin.sarif" \
+		trace "$TMP/twin" run -w foo --stats -o "$TMP/twin.jsonl" --sarif "$TMP/twin.sarif" \
 			--gdb-script "$TMP/twin.gdb" -- "$TWIN" 500
 		if grep -q '^BUG: racewatch' "$TMP/twin.err"; then
 			bad="run $i reported: $(grep -m1 '^BUG' "$TMP/twin.err")"
