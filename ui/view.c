@@ -278,6 +278,7 @@ void view_reset(void)
 	for (int i = 0; i < nraces; i++) {
 		free_frames(races[i]->fa, races[i]->nfa);
 		free_frames(races[i]->fb, races[i]->nfb);
+		free(races[i]->decl_file);
 		free(races[i]);
 	}
 	free(races);
