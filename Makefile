@@ -11,7 +11,8 @@ endif
 
 # Libraries: pkg-config where the Debian package ships a .pc file; libdwarf
 # (20210528) and Zydis (4.0) do not, so they get their well-known paths.
-PKGS        := libelf libunwind-ptrace
+# json-c reads (view) and writes (-o) the JSON lines reports.
+PKGS        := libelf libunwind-ptrace json-c
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 DWARF_CFLAGS = $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf)
@@ -72,7 +73,10 @@ $(O)/%.o: %.c
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libracewatch.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libracewatch.a $(LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(filter %.o,$^) $(O)/libracewatch.a $(LIBS) $(CMOCKA_LIBS)
+
+# Unit tests of ui/ code link its object files beside the engine.
+$(O)/tests/unit/test_jsonread: $(O)/ui/jsonread.o
 
 samples: $(SAMPLE_BIN) $(SHLIB_BIN)
 

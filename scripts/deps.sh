@@ -7,7 +7,7 @@
 set -eu
 
 PKGS="gcc make pkg-config libdwarf-dev libelf-dev libncurses-dev libzydis-dev
-libunwind-dev libcmocka-dev tmux gdb clang libclang-rt-14-dev libc6-dbg binutils"
+libunwind-dev libcmocka-dev libjson-c-dev tmux gdb clang libclang-rt-14-dev libc6-dbg binutils"
 
 missing=""
 for p in $PKGS; do

@@ -193,7 +193,8 @@ extern const struct report_sink report_sink_text, report_sink_json, report_sink_
 /* s as a JSON string literal with quotes, or null for NULL.  Control
  * characters (C0, DEL and the C1 range U+0080-U+009F), quotes and
  * backslashes are escaped; bytes that are not valid UTF-8 become U+FFFD.
- * Pure: unit-tested. */
+ * The same rule as the strings -o writes through json-c (jsonwrite.c,
+ * where both live).  Pure: unit-tested. */
 void json_string(FILE *f, const char *s);
 /* argv (NULL-terminated; NULL is empty) as a JSON array of json_strings. */
 void json_argv(FILE *f, char *const *argv);

@@ -15,6 +15,7 @@
  */
 #include "report.h"
 #include "counters.h"
+#include "jsonwrite.h"
 #include "outfile.h"
 #include "options.h"
 #include "util.h"
@@ -32,101 +33,10 @@ static FILE *jf;		/* jo.f from report_json_begin until a write fails or close */
 static char *const *hdr_argv;	/* the traced command line, for the header */
 static pid_t hdr_attached;	/* attach: its pid, else 0 */
 
-/* Length of the valid UTF-8 sequence at s, or 0 if s starts an invalid one. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	int n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (int i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-void json_string(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	while (*s) {
-		unsigned char c = *s;
-		int n;
-
-		switch (c) {
-		case '"':  fputs("\\\"", f); s++; continue;
-		case '\\': fputs("\\\\", f); s++; continue;
-		case '\b': fputs("\\b", f); s++; continue;
-		case '\f': fputs("\\f", f); s++; continue;
-		case '\n': fputs("\\n", f); s++; continue;
-		case '\r': fputs("\\r", f); s++; continue;
-		case '\t': fputs("\\t", f); s++; continue;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			s++;
-		} else if (c < 0x80) {
-			fputc(c, f);
-			s++;
-		} else if ((n = utf8_len(s)) == 2 && c == 0xc2 && s[1] < 0xa0) {
-			/* C1 controls (U+0080-U+009F) steer terminals too: escaped. */
-			fprintf(f, "\\u%04x", s[1]);
-			s += 2;
-		} else if (n > 0) {
-			fwrite(s, 1, (size_t)n, f);
-			s += n;
-		} else {
-			fputs("\\ufffd", f);	/* not UTF-8: the replacement character */
-			s++;
-		}
-	}
-	fputc('"', f);
-}
-
-static void json_hex(FILE *f, uint64_t v)
-{
-	fprintf(f, "\"0x%" PRIx64 "\"", v);
-}
-
 /* Seconds since report_init, as report times are given. */
-static void json_time(FILE *f, uint64_t ns)
+static struct json_object *json_time(uint64_t ns)
 {
-	fprintf(f, "%.6f", ns > report_start_ns ? (double)(ns - report_start_ns) / 1e9 : 0.0);
-}
-
-void json_argv(FILE *f, char *const *argv)
-{
-	fputc('[', f);
-	for (int i = 0; argv && argv[i]; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, argv[i]);
-	}
-	fputc(']', f);
+	return jw_secs(ns > report_start_ns ? (double)(ns - report_start_ns) / 1e9 : 0.0);
 }
 
 int report_json_open(const char *path, char *const *argv, pid_t attached,
@@ -154,17 +64,30 @@ int report_json_id(dev_t *dev, ino_t *ino)
 	return 0;
 }
 
-/* A record is complete: flush it, or stop writing after the first failure. */
-static void json_done(void)
+/* Record rec is complete: write it as one line and flush, or stop writing
+ * after the first failure.  Releases rec. */
+static void json_done(struct json_object *rec)
 {
+	jw_line(jf, rec);
 	if (outfile_flush(&jo) < 0)
 		jf = NULL;
+}
+
+/* A record of type type, with its schema. */
+static struct json_object *record(const char *type)
+{
+	struct json_object *o = jw_obj();
+
+	jw_set(o, "type", jw_str(type));
+	jw_set(o, "schema", jw_int(JSON_SCHEMA));
+	return o;
 }
 
 int report_json_begin(void)
 {
 	char cwd[4096], when[64];
 	time_t t = (time_t)report_start_wall;
+	struct json_object *h;
 	struct tm tm;
 
 	if (!jo.f || jo.begun)
@@ -174,129 +97,133 @@ int report_json_begin(void)
 	jf = jo.f;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(jf, "{\"type\":\"header\",\"schema\":%d,\"tool\":\"racewatch\",\"version\":\"%s\","
-		"\"pid\":%d,\"argv\":", JSON_SCHEMA, RACEWATCH_VERSION, (int)getpid());
-	json_argv(jf, hdr_argv);
+	h = record("header");
+	jw_set(h, "tool", jw_str("racewatch"));
+	jw_set(h, "version", jw_str(RACEWATCH_VERSION));
+	jw_set(h, "pid", jw_int(getpid()));
+	jw_set(h, "argv", jw_argv(hdr_argv));
 	if (hdr_attached > 0) {
 		/* attach: which process, and its command line as it was. */
-		fprintf(jf, ",\"attach\":{\"pid\":%d,\"cmdline\":", (int)hdr_attached);
-		json_argv(jf, hdr_argv);
-		fputc('}', jf);
+		struct json_object *at = jw_obj();
+
+		jw_set(at, "pid", jw_int(hdr_attached));
+		jw_set(at, "cmdline", jw_argv(hdr_argv));
+		jw_set(h, "attach", at);
 	}
-	fputs(",\"cwd\":", jf);
-	json_string(jf, getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
-	fprintf(jf, ",\"start_time\":\"%s\",\"start_unix\":%.6f}\n", when, report_start_wall);
-	json_done();
+	jw_set(h, "cwd", jw_str(getcwd(cwd, sizeof(cwd)) ? cwd : NULL));
+	jw_set(h, "start_time", jw_str(when));
+	jw_set(h, "start_unix", jw_secs(report_start_wall));
+	json_done(h);
 	return jo.failed ? -1 : 0;
 }
 
-static void json_frame(const struct report_frame *fr)
+/* A source line, or null when unknown (0). */
+static struct json_object *json_line(int line)
 {
-	fputs("{\"pc\":", jf);
-	json_hex(jf, fr->pc);
-	fputs(",\"function\":", jf);
-	json_string(jf, fr->func);
-	fputs(",\"file\":", jf);
-	json_string(jf, fr->file);
-	if (fr->line)
-		fprintf(jf, ",\"line\":%d", fr->line);
-	else
-		fputs(",\"line\":null", jf);
-	fprintf(jf, ",\"inlined\":%s,\"module\":", fr->inlined ? "true" : "false");
-	json_string(jf, fr->module);
-	fputs(",\"offset\":", jf);
-	json_hex(jf, fr->modoff);
-	fputc('}', jf);
+	return line ? jw_int(line) : NULL;
 }
 
-static void json_access(const struct access *a, const struct report_frame *fr, int n)
+static struct json_object *json_frame(const struct report_frame *fr)
+{
+	struct json_object *o = jw_obj();
+
+	jw_set(o, "pc", jw_hex(fr->pc));
+	jw_set(o, "function", jw_str(fr->func));
+	jw_set(o, "file", jw_str(fr->file));
+	jw_set(o, "line", json_line(fr->line));
+	jw_set(o, "inlined", jw_bool(fr->inlined));
+	jw_set(o, "module", jw_str(fr->module));
+	jw_set(o, "offset", jw_hex(fr->modoff));
+	return o;
+}
+
+static struct json_object *json_access(const struct access *a, const struct report_frame *fr, int n)
 {
 	static const char *const types[] = {
 		[ACCESS_READ] = "read", [ACCESS_WRITE] = "write", [ACCESS_RMW] = "read-write",
 	};
 	const struct report_frame *top = n > 0 ? &fr[0] : NULL;
+	struct json_object *o = jw_obj(), *stack = jw_arr();
 
-	fprintf(jf, "{\"type\":\"%s\",\"marking\":\"%s\",\"verb\":",
-		(unsigned)a->type < ARRAY_SIZE(types) && types[a->type] ? types[a->type] : "?",
-		(unsigned)a->mark < MARK_COUNT ? marking_names[a->mark] : "?");
-	json_string(jf, report_access_verb(a));
-	fprintf(jf, ",\"thread\":%d,\"pc\":", (int)a->tid);
-	json_hex(jf, a->pc);
-	fputs(",\"address\":", jf);
-	json_hex(jf, a->addr);
-	fprintf(jf, ",\"size\":%u,\"instruction\":", a->size);
-	json_string(jf, a->insn[0] ? a->insn : NULL);
-	fputs(",\"function\":", jf);
-	json_string(jf, top ? top->func : NULL);
-	fputs(",\"file\":", jf);
-	json_string(jf, top ? top->file : NULL);
-	if (top && top->line)
-		fprintf(jf, ",\"line\":%d", top->line);
-	else
-		fputs(",\"line\":null", jf);
-	fputs(",\"stack\":[", jf);
-	for (int i = 0; i < n; i++) {
-		if (i)
-			fputc(',', jf);
-		json_frame(&fr[i]);
-	}
-	fputs("]}", jf);
+	jw_set(o, "type", jw_str((unsigned)a->type < ARRAY_SIZE(types) && types[a->type]
+				 ? types[a->type] : "?"));
+	jw_set(o, "marking", jw_str((unsigned)a->mark < MARK_COUNT ? marking_names[a->mark] : "?"));
+	jw_set(o, "verb", jw_str(report_access_verb(a)));
+	jw_set(o, "thread", jw_int(a->tid));
+	jw_set(o, "pc", jw_hex(a->pc));
+	jw_set(o, "address", jw_hex(a->addr));
+	jw_set(o, "size", jw_uint(a->size));
+	jw_set(o, "instruction", jw_str(a->insn[0] ? a->insn : NULL));
+	jw_set(o, "function", jw_str(top ? top->func : NULL));
+	jw_set(o, "file", jw_str(top ? top->file : NULL));
+	jw_set(o, "line", json_line(top ? top->line : 0));
+	for (int i = 0; i < n; i++)
+		jw_push(stack, json_frame(&fr[i]));
+	jw_set(o, "stack", stack);
+	return o;
+}
+
+/* The value seen changing, its width fixed by vsize; null when unknown. */
+static struct json_object *json_value(const struct race *r)
+{
+	int w = (int)r->vsize * 2;
+	char old[24], new[24];
+	struct json_object *o;
+
+	if (!r->value_known)
+		return NULL;
+	snprintf(old, sizeof(old), "0x%0*" PRIx64, w, r->old_val);
+	snprintf(new, sizeof(new), "0x%0*" PRIx64, w, r->new_val);
+	o = jw_obj();
+	jw_set(o, "size", jw_uint(r->vsize));
+	jw_set(o, "old", jw_str(old));
+	jw_set(o, "new", jw_str(new));
+	return o;
 }
 
 void report_json_race(const struct race *r)
 {
 	char title[600];
+	struct json_object *o, *decl = NULL, *accs;
 
 	if (!jf)
 		return;
 	report_title(title, sizeof(title), r);
-	fprintf(jf, "{\"type\":\"race\",\"schema\":%d,\"id\":%u,\"kind\":\"%s\",\"title\":",
-		JSON_SCHEMA, r->id, race_kind_names[r->kind]);
-	json_string(jf, title);
-	fprintf(jf, ",\"pid\":%d,\"variable\":", (int)r->pid);
-	json_string(jf, r->var);
-	fputs(",\"address\":", jf);
-	json_hex(jf, r->a.addr);
-	fprintf(jf, ",\"size\":%u,\"declared\":", r->a.size);
+	o = record("race");
+	jw_set(o, "id", jw_uint(r->id));
+	jw_set(o, "kind", jw_str(race_kind_names[r->kind]));
+	jw_set(o, "title", jw_str(title));
+	jw_set(o, "pid", jw_int(r->pid));
+	jw_set(o, "variable", jw_str(r->var));
+	jw_set(o, "address", jw_hex(r->a.addr));
+	jw_set(o, "size", jw_uint(r->a.size));
 	if (r->decl_file) {
-		fputs("{\"file\":", jf);
-		json_string(jf, r->decl_file);
-		fprintf(jf, ",\"line\":%d}", r->decl_line);
-	} else {
-		fputs("null", jf);
+		decl = jw_obj();
+		jw_set(decl, "file", jw_str(r->decl_file));
+		jw_set(decl, "line", jw_int(r->decl_line));
 	}
-	fputs(",\"address_from\":", jf);
-	json_string(jf, r->via[0] ? r->via : NULL);
-	fputs(",\"accesses\":[", jf);
-	json_access(&r->a, r->fa, r->nfa);
-	if (r->kind != RACE_UNKNOWN_ORIGIN) {
-		fputc(',', jf);
-		json_access(&r->b, r->fb, r->nfb);
-	}
-	fputs("],\"value\":", jf);
-	if (r->value_known) {
-		int w = (int)r->vsize * 2;
-
-		fprintf(jf, "{\"size\":%u,\"old\":\"0x%0*" PRIx64 "\",\"new\":\"0x%0*" PRIx64 "\"}",
-			r->vsize, w, r->old_val, w, r->new_val);
-	} else {
-		fputs("null", jf);
-	}
-	fprintf(jf, ",\"count\":%u,\"first_seen\":", r->count);
-	json_time(jf, r->first_ns);
-	fputs(",\"last_seen\":", jf);
-	json_time(jf, r->last_ns);
-	fputs("}\n", jf);
-	json_done();
+	jw_set(o, "declared", decl);
+	jw_set(o, "address_from", jw_str(r->via[0] ? r->via : NULL));
+	accs = jw_arr();
+	jw_push(accs, json_access(&r->a, r->fa, r->nfa));
+	if (r->kind != RACE_UNKNOWN_ORIGIN)
+		jw_push(accs, json_access(&r->b, r->fb, r->nfb));
+	jw_set(o, "accesses", accs);
+	jw_set(o, "value", json_value(r));
+	jw_set(o, "count", jw_uint(r->count));
+	jw_set(o, "first_seen", json_time(r->first_ns));
+	jw_set(o, "last_seen", json_time(r->last_ns));
+	json_done(o);
 }
 
 static void json_update(struct race *r)
 {
-	fprintf(jf, "{\"type\":\"update\",\"schema\":%d,\"id\":%u,\"count\":%u,\"last_seen\":",
-		JSON_SCHEMA, r->id, r->count);
-	json_time(jf, r->last_ns);
-	fputs("}\n", jf);
-	json_done();
+	struct json_object *o = record("update");
+
+	jw_set(o, "id", jw_uint(r->id));
+	jw_set(o, "count", jw_uint(r->count));
+	jw_set(o, "last_seen", json_time(r->last_ns));
+	json_done(o);
 	r->json_count = r->count;
 	r->json_ns = r->last_ns;
 }
@@ -314,6 +241,25 @@ void report_json_repeat(struct race *r)
 		json_update(r);
 }
 
+/* The last record of a run that began. */
+static void json_end(int n, int exit_status)
+{
+	struct json_object *o = record("end"), *ctr = jw_obj();
+
+	jw_set(o, "races", jw_int(n));
+	jw_set(o, "suppressed", jw_uint(counters[CTR_SUPPRESSED]));
+	jw_set(o, "duration", json_time(now_ns()));
+	jw_set(o, "watched", jw_int(report_summary.watched));
+	jw_set(o, "backend", jw_str(report_summary.backend));
+	if (report_summary.notice[0])
+		jw_set(o, "notice", jw_str(report_summary.notice));
+	jw_set(o, "exit_status", exit_status >= 0 ? jw_int(exit_status) : NULL);
+	for (int i = 0; i < CTR_COUNT; i++)
+		jw_set(ctr, counter_names[i], jw_uint(counters[i]));
+	jw_set(o, "counters", ctr);
+	json_done(o);
+}
+
 int report_json_close(struct race *const *v, int n, int exit_status)
 {
 	if (!jo.f)
@@ -326,30 +272,8 @@ int report_json_close(struct race *const *v, int n, int exit_status)
 	for (int i = 0; jf && i < n; i++)
 		if (v[i]->count != (v[i]->json_count ? v[i]->json_count : 1))
 			json_update(v[i]);
-	if (jf) {
-		fprintf(jf, "{\"type\":\"end\",\"schema\":%d,\"races\":%d,\"suppressed\":%llu,"
-			"\"duration\":", JSON_SCHEMA, n,
-			(unsigned long long)counters[CTR_SUPPRESSED]);
-		json_time(jf, now_ns());
-		fprintf(jf, ",\"watched\":%d,\"backend\":", report_summary.watched);
-		if (report_summary.backend)
-			fprintf(jf, "\"%s\"", report_summary.backend);
-		else
-			fputs("null", jf);
-		if (report_summary.notice[0]) {
-			fputs(",\"notice\":", jf);
-			json_string(jf, report_summary.notice);
-		}
-		if (exit_status >= 0)
-			fprintf(jf, ",\"exit_status\":%d", exit_status);
-		else
-			fputs(",\"exit_status\":null", jf);
-		fputs(",\"counters\":{", jf);
-		for (int i = 0; i < CTR_COUNT; i++)
-			fprintf(jf, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
-				(unsigned long long)counters[i]);
-		fputs("}}\n", jf);
-	}
+	if (jf)
+		json_end(n, exit_status);
 	jf = NULL;
 	return outfile_close(&jo);
 }

@@ -119,6 +119,13 @@ void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *xnonnull(void *p)
+{
+	if (!p)
+		oom();
+	return p;
+}
+
 void *xrealloc(void *p, size_t size)
 {
 	p = realloc(p, size ? size : 1);

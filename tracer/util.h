@@ -37,6 +37,9 @@ int rw_hw_silent(void);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
+/* p, unless it is NULL: then the out-of-memory exit, as for xcalloc.  For
+ * what other allocators return (json-c's objects). */
+void *xnonnull(void *p);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);

@@ -1,318 +1,266 @@
-/* jsonread — see jsonread.h.  Recursive descent over a bounded depth. */
+/*
+ * jsonread — see jsonread.h.  json-c parses; lex_check() refuses first what
+ * json-c would take but RFC 8259 does not, and what could make json-c
+ * allocate without bound.  It is a lexer only (strings, numbers, the bytes
+ * between them): nesting, commas, escapes and UTF-16 pairs are json-c's.
+ */
 #include "jsonread.h"
 #include "util.h"
 
+#include <json-c/json.h>
 #include <math.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
-struct in {
-	const char *s, *end;
-	int depth;
-	long values;		/* parsed so far, up to JR_MAX_VALUES */
-};
-
-static void ws(struct in *p)
+/* struct jr is never defined: a struct jr * is a json_object *. */
+static struct json_object *J(const struct jr *v)
 {
-	while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
-		p->s++;
+	return (struct json_object *)v;
 }
 
-static int lit(struct in *p, const char *word)
+static bool digit(char c)
 {
-	size_t n = strlen(word);
+	return c >= '0' && c <= '9';
+}
 
-	if ((size_t)(p->end - p->s) < n || memcmp(p->s, word, n))
-		return -1;
-	p->s += n;
+/*
+ * Length of the JSON number at s[0..n) (RFC 8259 section 6), or 0 if the
+ * run of number characters there is not one: `1.`, `01`, `.5`, `1e`, `-`
+ * are refused here (json-c takes the first).  Precondition: s[0] is '-'
+ * or a digit.
+ */
+static size_t number_len(const char *s, size_t n)
+{
+	size_t i = 0, run = 0;
+
+	while (run < n && (digit(s[run]) || (s[run] && strchr(".eE+-", s[run]))))
+		run++;
+	if (s[i] == '-')
+		i++;
+	if (i < run && s[i] == '0')
+		i++;
+	else if (i < run && digit(s[i]))
+		while (i < run && digit(s[i]))
+			i++;
+	else
+		return 0;
+	if (i < run && s[i] == '.') {
+		if (++i >= run || !digit(s[i]))
+			return 0;
+		while (i < run && digit(s[i]))
+			i++;
+	}
+	if (i < run && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < run && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= run || !digit(s[i]))
+			return 0;
+		while (i < run && digit(s[i]))
+			i++;
+	}
+	return i == run ? run : 0;
+}
+
+/*
+ * Index just past the closing quote of the string whose body starts at
+ * s[i], or 0 if it has a raw control character (NUL included), a \u0000,
+ * or no end.  Other escapes are left for json-c to check.
+ */
+static size_t string_end(const char *s, size_t len, size_t i)
+{
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20)
+			return 0;
+		if (c == '\\') {
+			if (i + 1 >= len)
+				return 0;
+			if (s[i + 1] == 'u' && len - i >= 6 && !memcmp(s + i + 2, "0000", 4))
+				return 0;
+			i += 2;
+			continue;
+		}
+		i++;
+	}
 	return 0;
 }
 
-static int hex4(const char *s, unsigned *out)
+/*
+ * 0 if s[0..len) is made of RFC 8259 tokens only (strings as string_end
+ * takes them, numbers as number_len does, the literals' letters, the six
+ * structural characters and white space) and holds at most JR_MAX_VALUES
+ * values, else -1.  Every value but the outermost follows a '[', ',' or
+ * ':', so 1 + their count bounds the values (an object's members count
+ * twice, an array's elements once).
+ */
+static int lex_check(const char *s, size_t len)
 {
-	*out = 0;
-	for (int i = 0; i < 4; i++) {
+	size_t i = 0, values = 1;
+
+	while (i < len) {
 		char c = s[i];
 
-		*out <<= 4;
-		if (c >= '0' && c <= '9')
-			*out |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*out |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*out |= (unsigned)(c - 'A' + 10);
-		else
+		if (c == '"') {
+			if (!(i = string_end(s, len, i + 1)))
+				return -1;
+		} else if (c == '-' || digit(c)) {
+			size_t n = number_len(s + i, len - i);
+
+			if (!n)
+				return -1;
+			i += n;
+		} else if (c && strchr("[,:", c)) {
+			if (++values > JR_MAX_VALUES)
+				return -1;
+			i++;
+		} else if (c && strchr("{}] \t\n\rtruefalsn", c)) {
+			i++;	/* literals: json-c checks the spelling */
+		} else {
 			return -1;
+		}
 	}
 	return 0;
 }
 
-static size_t utf8_put(char *o, unsigned cp)
+static bool only_space(const char *s, size_t len)
 {
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* A string literal at p->s (on its opening quote) into a new buffer. */
-static char *string(struct in *p)
-{
-	const char *s = p->s + 1, *q = s;
-	char *out, *o;
-
-	/* The output is never longer than the literal: find its end first. */
-	while (q < p->end && *q != '"')
-		q += *q == '\\' ? 2 : 1;
-	out = o = xcalloc(1, (size_t)(q - s) + 1);
-	while (s < p->end && *s != '"') {
-		unsigned char c = (unsigned char)*s;
-		unsigned cp, lo;
-
-		if (c < 0x20)
-			goto bad;
-		if (c != '\\') {
-			*o++ = (char)c;
-			s++;
-			continue;
-		}
-		if (++s >= p->end)
-			goto bad;
-		switch (*s++) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u':
-			if (p->end - s < 4 || hex4(s, &cp) < 0 || cp == 0)
-				goto bad;
-			s += 4;
-			if (cp >= 0xd800 && cp < 0xdc00 && p->end - s >= 6 && s[0] == '\\' && s[1] == 'u' &&
-			    hex4(s + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				s += 6;
-			} else if (cp >= 0xd800 && cp < 0xe000) {
-				cp = 0xfffd;
-			}
-			o += utf8_put(o, cp);
-			break;
-		default:
-			goto bad;
-		}
-	}
-	if (s >= p->end)
-		goto bad;
-	p->s = s + 1;
-	*o = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
-static int number(struct in *p, double *out)
-{
-	const char *s = p->s;
-	char buf[64], *end;
-
-	if (s < p->end && *s == '-')
-		s++;
-	if (s >= p->end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < p->end && s[1] >= '0' && s[1] <= '9'))
-		return -1;
-	while (s < p->end && strchr("0123456789.eE+-", *s))
-		s++;
-	if (s - p->s >= (long)sizeof(buf))
-		return -1;
-	memcpy(buf, p->s, (size_t)(s - p->s));
-	buf[s - p->s] = '\0';
-	*out = strtod(buf, &end);
-	if (*end || !isfinite(*out))
-		return -1;
-	p->s = s;
-	return 0;
-}
-
-static int value(struct in *p, struct jr *v);
-
-/* Array or object: elements after the opening bracket. */
-static int members(struct in *p, struct jr *v, char close)
-{
-	int cap = 0;
-
-	if (++p->depth > JR_MAX_DEPTH)
-		return -1;
-	p->s++;
-	ws(p);
-	if (p->s < p->end && *p->s == close) {
-		p->s++;
-		p->depth--;
-		return 0;
-	}
-	for (;;) {
-		if (v->n == cap) {
-			cap = cap ? 2 * cap : 4;
-			v->kids = xrealloc(v->kids, (size_t)cap * sizeof(*v->kids));
-			if (close == '}')
-				v->keys = xrealloc(v->keys, (size_t)cap * sizeof(*v->keys));
-		}
-		/* Counted before it is parsed, so clear() frees a half-parsed one. */
-		memset(&v->kids[v->n], 0, sizeof(v->kids[0]));
-		if (close == '}')
-			v->keys[v->n] = NULL;
-		v->n++;
-		ws(p);
-		if (close == '}') {
-			if (p->s >= p->end || *p->s != '"' || !(v->keys[v->n - 1] = string(p)))
-				return -1;
-			ws(p);
-			if (p->s >= p->end || *p->s++ != ':')
-				return -1;
-		}
-		if (value(p, &v->kids[v->n - 1]) < 0)
-			return -1;
-		ws(p);
-		if (p->s < p->end && *p->s == ',') {
-			p->s++;
-			continue;
-		}
-		if (p->s < p->end && *p->s == close) {
-			p->s++;
-			p->depth--;
-			return 0;
-		}
-		return -1;
-	}
-}
-
-static int value(struct in *p, struct jr *v)
-{
-	ws(p);
-	if (p->s >= p->end || ++p->values > JR_MAX_VALUES)
-		return -1;
-	switch (*p->s) {
-	case '{':
-		v->t = JR_OBJ;
-		return members(p, v, '}');
-	case '[':
-		v->t = JR_ARR;
-		return members(p, v, ']');
-	case '"':
-		v->t = JR_STR;
-		return (v->str = string(p)) ? 0 : -1;
-	case 't':
-		v->t = JR_BOOL;
-		v->b = 1;
-		return lit(p, "true");
-	case 'f':
-		v->t = JR_BOOL;
-		return lit(p, "false");
-	case 'n':
-		v->t = JR_NULL;
-		return lit(p, "null");
-	default:
-		v->t = JR_NUM;
-		return number(p, &v->num);
-	}
-}
-
-static void clear(struct jr *v)
-{
-	for (int i = 0; i < v->n; i++) {
-		clear(&v->kids[i]);
-		if (v->keys)
-			free(v->keys[i]);
-	}
-	free(v->kids);
-	free(v->keys);
-	free(v->str);
-}
-
-void jr_free(struct jr *v)
-{
-	if (v) {
-		clear(v);
-		free(v);
-	}
+	while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++, len--;
+	return !len;
 }
 
 struct jr *jr_parse(const char *s, size_t len)
 {
-	struct in p = { s, s + len, 0, 0 };
-	struct jr *v = xcalloc(1, sizeof(*v));
+	struct json_tokener *tok;
+	struct json_object *o;
+	size_t end;
 
-	if (value(&p, v) < 0) {
-		jr_free(v);
+	if (len > JR_MAX_BYTES || lex_check(s, len) < 0)
 		return NULL;
+	tok = xnonnull(json_tokener_new_ex(JR_MAX_DEPTH));
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (!o && json_tokener_get_error(tok) == json_tokener_continue) {
+		/* A number or a literal at the very end waits for what
+		 * follows: the terminator says there is nothing. */
+		o = json_tokener_parse_ex(tok, "", 1);
+		end = len;
 	}
-	ws(&p);
-	if (p.s != p.end) {
-		jr_free(v);
-		return NULL;
+	json_tokener_free(tok);
+	if (o && (end > len || !only_space(s + end, len - end))) {
+		json_object_put(o);
+		o = NULL;
 	}
-	return v;
+	return (struct jr *)o;
+}
+
+void jr_free(struct jr *v)
+{
+	json_object_put(J(v));
+}
+
+enum jr_type jr_type(const struct jr *v)
+{
+	switch (json_object_get_type(J(v))) {
+	case json_type_boolean:
+		return JR_BOOL;
+	case json_type_double:
+	case json_type_int:
+		return JR_NUM;
+	case json_type_string:
+		return JR_STR;
+	case json_type_array:
+		return JR_ARR;
+	case json_type_object:
+		return JR_OBJ;
+	default:
+		return JR_NULL;
+	}
+}
+
+int jr_len(const struct jr *v)
+{
+	return jr_type(v) == JR_ARR ? (int)json_object_array_length(J(v)) : 0;
 }
 
 const struct jr *jr_get(const struct jr *v, const char *key)
 {
-	const struct jr *found = NULL;
+	struct json_object *m = NULL;
 
-	if (!v || v->t != JR_OBJ)
-		return NULL;
-	for (int i = 0; i < v->n; i++)
-		if (v->keys[i] && !strcmp(v->keys[i], key))
-			found = &v->kids[i];
-	return found;
+	/* json-c keeps one member a key: the last one written wins. */
+	return json_object_object_get_ex(J(v), key, &m) ? (const struct jr *)m : NULL;
 }
 
 const struct jr *jr_at(const struct jr *v, int i)
 {
-	return v && v->t == JR_ARR && i >= 0 && i < v->n ? &v->kids[i] : NULL;
+	return i >= 0 && i < jr_len(v) ? (const struct jr *)json_object_array_get_idx(J(v), (size_t)i)
+				       : NULL;
 }
 
 const char *jr_str(const struct jr *v)
 {
-	return v && v->t == JR_STR ? v->str : NULL;
+	return jr_type(v) == JR_STR ? json_object_get_string(J(v)) : NULL;
+}
+
+int jr_bool(const struct jr *v, int dflt)
+{
+	return jr_type(v) == JR_BOOL ? json_object_get_boolean(J(v)) : dflt;
 }
 
 double jr_num(const struct jr *v, double dflt)
 {
-	return v && v->t == JR_NUM ? v->num : dflt;
+	return jr_type(v) == JR_NUM ? json_object_get_double(J(v)) : dflt;
+}
+
+/*
+ * An integer json-c read from the text: *i, or *u when it is above
+ * INT64_MAX (json-c keeps those as unsigned).  false for one json-c
+ * clamped (beyond 64 bits, or exactly at a limit: the two look alike).
+ */
+static bool integer(const struct jr *v, int64_t *i, uint64_t *u)
+{
+	*i = json_object_get_int64(J(v));
+	*u = json_object_get_uint64(J(v));
+	return *i != INT64_MIN && *u != UINT64_MAX;
 }
 
 uint64_t jr_u64(const struct jr *v, uint64_t dflt)
 {
-	uint64_t x;
+	int64_t i;
+	uint64_t u;
+	double d;
 
-	if (v && v->t == JR_NUM && v->num >= 0 && v->num < 1.8e19)
-		return (uint64_t)v->num;
-	if (v && v->t == JR_STR && parse_u64(v->str, &x) == 0)
-		return x;
-	return dflt;
+	switch (json_object_get_type(J(v))) {
+	case json_type_int:
+		return integer(v, &i, &u) && i >= 0 && u < 18000000000000000000ull ? u : dflt;
+	case json_type_double:
+		d = json_object_get_double(J(v));
+		return d >= 0 && d < 1.8e19 ? (uint64_t)d : dflt;
+	case json_type_string:
+		return parse_u64(jr_str(v), &u) == 0 ? u : dflt;
+	default:
+		return dflt;
+	}
 }
 
 int64_t jr_int(const struct jr *v, int64_t lo, int64_t hi, int64_t dflt)
 {
-	if (!v || v->t != JR_NUM || !(v->num >= (double)lo && v->num <= (double)hi))
+	int64_t i;
+	uint64_t u;
+	double d;
+
+	switch (json_object_get_type(J(v))) {
+	case json_type_int:
+		/* |lo|, |hi| <= 2^53: a clamped value is out of range anyway. */
+		return integer(v, &i, &u) && i >= lo && i <= hi ? i : dflt;
+	case json_type_double:
+		d = json_object_get_double(J(v));
+		return d >= (double)lo && d <= (double)hi ? (int64_t)d : dflt;
+	default:
 		return dflt;
-	return (int64_t)v->num;
+	}
 }

@@ -77,7 +77,7 @@ static struct report_frame *frames(const struct jr *acc, int *n)
 {
 	const struct jr *st = jr_get(acc, "stack");
 	struct report_frame *fr;
-	int k = st && st->t == JR_ARR ? st->n : 0;
+	int k = jr_len(st);
 
 	if (!k) {
 		/* No stack on file: frame 0 from the access's own fields. */
@@ -103,7 +103,7 @@ static struct report_frame *frames(const struct jr *acc, int *n)
 		fr[i].module = dup_str(jr_get(f, "module"));
 		fr[i].modoff = jr_u64(jr_get(f, "offset"), 0);
 		fr[i].line = int_of(jr_get(f, "line"), 0, INT_MAX, 0);
-		fr[i].inlined = inl && inl->t == JR_BOOL && inl->b;
+		fr[i].inlined = jr_bool(inl, 0);
 	}
 	*n = k;
 	return fr;
@@ -142,7 +142,7 @@ static void add_race(const struct jr *v)
 		access_of(jr_at(accs, 1), &r->b);
 		r->fb = frames(jr_at(accs, 1), &r->nfb);
 	}
-	if (val && val->t == JR_OBJ) {
+	if (jr_type(val) == JR_OBJ) {
 		r->value_known = 1;
 		r->vsize = (unsigned)int_of(jr_get(val, "size"), 0, 8, 8);
 		r->old_val = jr_u64(jr_get(val, "old"), 0);
@@ -177,7 +177,7 @@ static void update(const struct jr *v)
 static void header(const struct jr *v)
 {
 	const struct jr *argv = jr_get(v, "argv");
-	int n = argv && argv->t == JR_ARR ? argv->n : 0, k = 0;
+	int n = jr_len(argv), k = 0;
 	char **a;
 
 	/* The first header describes the file; a later one (two reports
@@ -214,7 +214,7 @@ static int record(const char *line, size_t len)
 	struct jr *v = jr_parse(line, len);
 	const char *type = jr_str(jr_get(v, "type"));
 
-	if (!v || v->t != JR_OBJ || !type) {
+	if (jr_type(v) != JR_OBJ || !type) {
 		jr_free(v);
 		return 0;
 	}
@@ -278,6 +278,7 @@ void view_reset(void)
 	for (int i = 0; i < nraces; i++) {
 		free_frames(races[i]->fa, races[i]->nfa);
 		free_frames(races[i]->fb, races[i]->nfb);
+		free(races[i]->decl_file);
 		free(races[i]);
 	}
 	free(races);

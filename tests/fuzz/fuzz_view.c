@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness: a JSON lines report as `racewatch view` reads it.
  * The input is one report file: every line goes through view.c's record
- * reader (jsonread.c underneath) into the race model, then every race is
+ * reader (jsonread.c over json-c) into the race model, then every race is
  * rendered as the text report, its title and a filtered, sorted list, as
  * the screens and the `e` export would.  view_reset() frees it all, so
  * LeakSanitizer sees any record the reader forgets.
