@@ -119,6 +119,7 @@ static void on_exec(struct thread *t)
 		rw_debug("no symbols after exec: %s", err);
 	}
 	p->exec_seen = 1;
+	E.any_exec = 1;
 	proc_remember_watches(p);
 	watchset_clear(p);
 	if (E.o->nwatch) {
@@ -1090,6 +1091,10 @@ static void summary(void)
 {
 	uint64_t never = 0;
 
+	/* The program never ran (the kernel refused to exec it): its error
+	 * said everything; there is nothing to sum up. */
+	if (!E.attached && !E.any_exec)
+		return;
 	engine_report_never_defined();
 	for (int i = 0; i < E.nseen && !E.sampling; i++) {
 		char name[200];
@@ -1098,8 +1103,7 @@ static void summary(void)
 			continue;
 		never++;
 		rw_escape(name, sizeof(name), E.seen[i].name);
-		if (!rw_quiet)
-			rw_warn("%s was watched but no access to it was seen%s", name,
+		rw_warn("%s was watched but no access to it was seen%s", name,
 				E.arm == &arm_code ? " (accesses through pointers are not seen by --backend code)" :
 				" (if the program does touch it, see whether racewatch probe says traps are delivered)");
 	}

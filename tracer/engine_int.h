@@ -56,7 +56,8 @@ struct engine {
 	char searched[2048];	/* objects searched for pending names, for the exit error */
 	int dl_used;		/* a rendezvous breakpoint was planted: children must be cleaned */
 	char sampled_mods[1024];	/* --modules: objects whose sites joined the sample */
-	uint64_t tstp_since;	/* Ctrl-Z: waiting since then for the program to stop */
+	uint64_t tstp_since;
+	int any_exec;		/* run: the program got past its exec */	/* Ctrl-Z: waiting since then for the program to stop */
 };
 
 #define W_PENDING	0
