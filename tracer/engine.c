@@ -1103,7 +1103,8 @@ static void summary(void)
 			continue;
 		never++;
 		rw_escape(name, sizeof(name), E.seen[i].name);
-		rw_warn("%s was watched but no access to it was seen%s", name,
+		if (!rw_quiet)	/* -q: the program's stderr as it would be */
+			rw_warn("%s was watched but no access to it was seen%s", name,
 				E.arm == &arm_code ? " (accesses through pointers are not seen by --backend code)" :
 				" (if the program does touch it, see whether racewatch probe says traps are delivered)");
 	}

@@ -251,7 +251,15 @@ int engine_resolve(struct proc *p, struct thread *t, int first)
 		if (E.wstate[i] != W_PENDING)
 			continue;
 		if (wexpr_parse(x, &e, why, sizeof(why)) < 0 || wexpr_resolve(&e, p->as, &wt, why, sizeof(why)) < 0) {
-			/* Not defined anywhere yet: a library or a later exec may. */
+			/*
+			 * Not defined anywhere yet: a library or a later exec may.
+			 * But a near miss of a name the program does define is a
+			 * typo, said at once (the first exec: nothing has run).
+			 */
+			if (strstr(why, "unknown variable") && first && strstr(why, "did you mean")) {
+				snprintf(err, sizeof(err), "-w %s: %s", x, why);
+				goto bad;
+			}
 			if (strstr(why, "unknown variable")) {
 				note_searched(p);
 				if (p->pid == E.main_pid && !wnoted[i]) {

@@ -31,15 +31,15 @@ PROBE_OUT=$(cat "$TMP/p.out")
 probe_machine
 
 # answers FILE: "NAME yes|no" per mechanism line of a probe's output.
-answers() { sed -nE 's/^(ptrace|perf-breakpoint|debug-registers|int3|code-sites): (yes|no)( .*)?$/\1 \2/p' "$1"; }
+answers() { sed -nE 's/^(ptrace|perf-breakpoint|debug-registers|int3|uprobe|code-sites): (yes|no)( .*)?$/\1 \2/p' "$1"; }
 
 # ---- format -------------------------------------------------------------------
 why=""
-for m in ptrace perf-breakpoint debug-registers int3 code-sites; do
+for m in ptrace perf-breakpoint debug-registers int3 uprobe code-sites; do
 	n=$(grep -cE "^$m: (yes|no \(.+\))" "$TMP/p.out")
 	[ "$n" = 1 ] || why="${why}$m: $n lines like '$m: yes' / '$m: no (reason)'; "
 done
-other=$(grep -vE '^(ptrace|perf-breakpoint|debug-registers|int3|code-sites): (yes|no \(.+\))|^context-switch: [0-9.]+ us |^note: ' "$TMP/p.out" | head -n 2)
+other=$(grep -vE '^(ptrace|perf-breakpoint|debug-registers|int3|uprobe|code-sites): (yes|no \(.+\))|^context-switch: [0-9.]+ us |^note: ' "$TMP/p.out" | head -n 2)
 [ -z "$other" ] || why="${why}unexpected lines: $(printf '%s' "$other" | tr '\n' '|')"
 grep -qE '^context-switch: [0-9.]+ us ' "$TMP/p.out" || why="${why}no 'context-switch: N us ...' line"
 if [ -z "$why" ]; then pass probe/format; else fail probe/format "$why"; fi
