@@ -294,37 +294,22 @@ static int seize_all(struct proc *p)
 }
 
 /* Plant the code sites through the main thread, stopped for the purpose. */
+/*
+ * Code sites are planted through a thread of the process, which must be
+ * stopped in user mode: not inside a system call, where a fork, clone or
+ * vfork event stop may catch it (borrowing it there would change what the
+ * call returns, and a vfork parent waits for a child only our loop can
+ * release).  So attach only asks: the main thread is interrupted, and the
+ * first stop of any thread of the process where it is safe (an interrupt
+ * stop or a signal-delivery stop) plants them (engine_code_setup_due).
+ */
 static int attach_code_setup(struct proc *p)
 {
-	struct thread *t = thread_find(p->pid);
-	char err[512];
-	int status;
-
-	if (!t || ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
-	    waitpid(t->tid, &status, __WALL) != t->tid || !WIFSTOPPED(status)) {
-		rw_error("attach: cannot stop thread %d to plant code sites", p->pid);
+	if (ptrace(PTRACE_INTERRUPT, p->pid, NULL, NULL) < 0) {
+		rw_error("attach: cannot stop thread %d to plant code sites: %s", p->pid, strerror(errno));
 		return -1;
 	}
-	t->flags |= TF_STOPPED;
-	if (!((unsigned)status >> 16) && WSTOPSIG(status) != SIGTRAP)
-		t->pending_sig = WSTOPSIG(status);	/* the program's own, kept */
-	if ((E.sampling ? code_setup_sampling(t, SAMPLE_SITES, err, sizeof(err)) :
-			  code_setup(t, err, sizeof(err))) < 0) {
-		rw_error("attach: %s", err);
-		return -1;
-	}
-	engine_sample_modules(p, t);	/* --modules: they are all mapped already */
-	if (!((unsigned)status >> 16) && t->pending_sig) {
-		thread_resume(t, t->pending_sig);
-		t->pending_sig = 0;
-	} else if (WSTOPSIG(status) == SIGSTOP || WSTOPSIG(status) == SIGTSTP ||
-		   WSTOPSIG(status) == SIGTTIN || WSTOPSIG(status) == SIGTTOU) {
-		t->flags |= TF_GROUP_STOP;	/* it was stopped: leave it so */
-		t->flags &= ~TF_STOPPED;
-		ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
-	} else {
-		thread_resume(t, 0);
-	}
+	p->code_setup_due = 1;
 	return 0;
 }
 

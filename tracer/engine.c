@@ -106,6 +106,7 @@ static void on_exec(struct thread *t)
 	code_free(p);		/* and the sites: a new image */
 	uprobe_free(p);
 	p->dl_brk = 0;		/* and the dynamic linker */
+	p->code_setup_due = 0;	/* planted below, for the new image */
 	trap_cache_flush();
 	proc_unload(p);
 	ctr_inc(CTR_EXECS);
@@ -457,6 +458,25 @@ void on_exit_status(pid_t tid, int status)
 		proc_free(p);
 }
 
+/*
+ * Plant p's code sites (or its sample) through t, stopped in user mode.
+ * A failure is fatal under attach: nothing would be watched.
+ */
+static void code_setup_now(struct thread *t)
+{
+	struct proc *p = t->proc;
+	char err[512];
+
+	p->code_setup_due = 0;
+	if ((E.sampling ? code_setup_sampling(t, SAMPLE_SITES, err, sizeof(err)) :
+			  code_setup(t, err, sizeof(err))) < 0) {
+		rw_error("attach: %s", err);
+		E.fatal = 1;
+		return;
+	}
+	engine_sample_modules(p, t);	/* --modules: they are all mapped already */
+}
+
 static void dispatch(pid_t tid, int status)
 {
 	struct thread *t;
@@ -483,6 +503,10 @@ static void dispatch(pid_t tid, int status)
 	event = (unsigned)status >> 16;
 	if (event != PTRACE_EVENT_STOP)
 		t->flags &= ~TF_GROUP_STOP;	/* running again (SIGCONT) */
+	/* attach: code sites wait for a stop in user mode (attach.c says why). */
+	if (t->proc->code_setup_due && (event == 0 || (event == PTRACE_EVENT_STOP &&
+	    sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)))
+		code_setup_now(t);
 	switch (event) {
 	case 0:
 		on_signal(t, sig);

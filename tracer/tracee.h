@@ -59,6 +59,7 @@ struct proc {
 	struct codeset *code;	/* code backend: sites and scratch page (arm_code.c) */
 	uint64_t dl_brk;	/* the dynamic linker's rendezvous int3, 0 if none (dynlink.c) */
 	struct usiteset *up;	/* --code-via uprobe: the sites (arm_uprobe.c) */
+	int code_setup_due;	/* attach: plant code sites at the next safe stop */
 	struct proc *next;
 };
 
