@@ -329,8 +329,8 @@ static void attach_note(struct proc *p)
 	}
 	if (E.sampling) {
 		rw_note("attached to %d (%d thread%s), no -w: sampling the program's own memory "
-			"accesses (%llu candidate instructions, %d armed at a time)", p->pid, p->nthreads,
-			p->nthreads == 1 ? "" : "s", (unsigned long long)counters[CTR_SITES], SAMPLE_SITES);
+			"accesses (%d armed at a time)", p->pid, p->nthreads,
+			p->nthreads == 1 ? "" : "s", SAMPLE_SITES);
 		return;
 	}
 	rw_note("attached to %d (%d thread%s), %s%s; backend %s", p->pid, p->nthreads,
