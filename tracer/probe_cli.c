@@ -82,23 +82,52 @@ static int cache_get(enum probe_mech m, char *why, size_t whylen)
 	return ans;
 }
 
+/*
+ * Record m's answer: the file is rewritten (a temporary file renamed over
+ * it, so readers never see half) keeping only this boot's lines for other
+ * mechanisms and flags, so it never grows past a few lines.
+ */
 static void cache_put(enum probe_mech m, int ok, const char *why)
 {
-	char path[128], key[128], line[512];
+	char path[128], tmp[160], key[128], line[512], boot[64];
+	size_t kl, bl;
+	FILE *in, *out;
 	int fd;
 
 	cache_path(path, sizeof(path));
 	cache_key(key, sizeof(key));
+	kl = strlen(key);
+	bl = strcspn(key, " ");
+	snprintf(boot, sizeof(boot), "%.*s", (int)bl, key);
 	if (geteuid() == 0)
 		mkdir("/run/racewatch", 0755);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0 || !(out = fdopen(fd, "w"))) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		return;
-	/* One write per line: concurrent racewatches append whole lines. */
-	snprintf(line, sizeof(line), "%s %s %d %s\n", key, probe_mech_names[m], ok, why);
-	if (write(fd, line, strlen(line)) < 0)
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && (in = fdopen(fd, "r"))) {
+		while (fgets(line, sizeof(line), in)) {
+			size_t nl = strlen(probe_mech_names[m]);
+			int same = !strncmp(line, key, kl) && line[kl] == ' ' &&
+				   !strncmp(line + kl + 1, probe_mech_names[m], nl) && line[kl + 1 + nl] == ' ';
+
+			if (!same && !strncmp(line, boot, bl) && line[bl] == ' ')
+				fputs(line, out);	/* this boot, another answer: kept */
+		}
+		fclose(in);
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	fprintf(out, "%s %s %d %s\n", key, probe_mech_names[m], ok, why);
+	if (fclose(out) != 0 || rename(tmp, path) != 0) {
 		rw_debug("probe cache %s: %s", path, strerror(errno));
-	close(fd);
+		unlink(tmp);
+	}
 }
 
 int probe_works(enum probe_mech m, char *why, size_t whylen)
