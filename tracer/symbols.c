@@ -416,7 +416,7 @@ static void add_elf_objects(struct symtab *st, struct symi_objs *objs)
 		else
 			merged[k] = extra[j++];
 	}
-	free(st->vars);
+	symi_vfree(st, st->vars);
 	free(extra);
 	st->vars = merged;
 	st->nvars = st->capvars = ndw + nextra;
@@ -424,11 +424,14 @@ static void add_elf_objects(struct symtab *st, struct symi_objs *objs)
 
 /* ---- open / close ---------------------------------------------------- */
 
-/* Give back the slack of a grown array: a module's index lives long. */
-static void shrink(void **v, size_t *cap, size_t n, size_t elsz)
+/* Give back the slack of a grown array: a module's index lives long.
+ * The guard's vectors (in st's region) are left as they are. */
+static void shrink(struct symtab *st, void **v, size_t *cap, size_t n, size_t elsz)
 {
 	void *nv;
 
+	if (symi_in_region(st, *v))
+		return;
 	if (n == 0 || n == *cap || !(nv = realloc(*v, n * elsz)))
 		return;
 	*v = nv;
@@ -437,13 +440,13 @@ static void shrink(void **v, size_t *cap, size_t n, size_t elsz)
 
 static void shrink_all(struct symtab *st)
 {
-	shrink((void **)&st->fns, &st->capfns, st->nfns, sizeof(*st->fns));
-	shrink((void **)&st->vars, &st->capvars, st->nvars, sizeof(*st->vars));
-	shrink((void **)&st->lines, &st->caplines, st->nlines, sizeof(*st->lines));
-	shrink((void **)&st->files, &st->capfiles, st->nfiles, sizeof(*st->files));
-	shrink((void **)&st->scopes, &st->capscopes, st->nscopes, sizeof(*st->scopes));
-	shrink((void **)&st->ranges, &st->capranges, st->nranges, sizeof(*st->ranges));
-	shrink((void **)&st->tops, &st->captops, st->ntops, sizeof(*st->tops));
+	shrink(st, (void **)&st->fns, &st->capfns, st->nfns, sizeof(*st->fns));
+	shrink(st, (void **)&st->vars, &st->capvars, st->nvars, sizeof(*st->vars));
+	shrink(st, (void **)&st->lines, &st->caplines, st->nlines, sizeof(*st->lines));
+	shrink(st, (void **)&st->files, &st->capfiles, st->nfiles, sizeof(*st->files));
+	shrink(st, (void **)&st->scopes, &st->capscopes, st->nscopes, sizeof(*st->scopes));
+	shrink(st, (void **)&st->ranges, &st->capranges, st->nranges, sizeof(*st->ranges));
+	shrink(st, (void **)&st->tops, &st->captops, st->ntops, sizeof(*st->tops));
 }
 
 /* Do the program or section header tables reach past the end of the file? */
@@ -537,11 +540,11 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	shrink_all(st);
-	free(objs.v);
+	symi_vfree(st, objs.v);
 	close(fd);
 	return st;
 fail:
-	free(objs.v);
+	symi_vfree(st, objs.v);
 	if (elf)
 		elf_end(elf);
 	sym_close(st);
@@ -556,15 +559,15 @@ void sym_close(struct symtab *st)
 	symi_ptr_free(st->ptr);
 	free(st->path);
 	free(st->debug_path);
-	free(st->strs);
-	free(st->segs);
-	free(st->fns);
-	free(st->vars);
-	free(st->lines);
-	free(st->files);
-	free(st->scopes);
-	free(st->ranges);
-	free(st->tops);
+	symi_vfree(st, st->strs);
+	symi_vfree(st, st->segs);
+	symi_vfree(st, st->fns);
+	symi_vfree(st, st->vars);
+	symi_vfree(st, st->lines);
+	symi_vfree(st, st->files);
+	symi_vfree(st, st->scopes);
+	symi_vfree(st, st->ranges);
+	symi_vfree(st, st->tops);
 	symi_arena_free(&st->arena);
 	if (st->region)
 		munmap(st->region, st->region_len);

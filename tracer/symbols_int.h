@@ -44,6 +44,12 @@ void symi_arena_free(struct arena *a);	/* blocks of a guard region stay */
  */
 void *symi_push(void **v, size_t *cap, size_t n, size_t elsz);
 
+struct symtab;
+/* free(p) unless p lies in st's guard region (symbols_guard.c), which
+ * sym_close() unmaps whole; st may be NULL. */
+void symi_vfree(const struct symtab *st, void *p);
+int symi_in_region(const struct symtab *st, const void *p);
+
 /* uint64 -> pointer hash map (DIE offsets to names and types, file ids). */
 struct symi_map {
 	uint64_t *keys;

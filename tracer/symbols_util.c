@@ -74,6 +74,19 @@ void symi_arena_free(struct arena *a)
 	}
 }
 
+int symi_in_region(const struct symtab *st, const void *p)
+{
+	const char *r = st ? st->region : NULL;
+
+	return r && (const char *)p >= r && (const char *)p < r + st->region_len;
+}
+
+void symi_vfree(const struct symtab *st, void *p)
+{
+	if (!symi_in_region(st, p))
+		free(p);
+}
+
 void *symi_push(void **v, size_t *cap, size_t n, size_t elsz)
 {
 	if (n >= *cap) {
@@ -183,7 +196,7 @@ static int strset_grow(struct symtab *st)
 			j = (j + 1) & (nc - 1);
 		n[j] = s;
 	}
-	free(st->strs);
+	symi_vfree(st, st->strs);
 	st->strs = n;
 	st->strcap = nc;
 	return 0;
