@@ -12,8 +12,10 @@
  *      arena block from it (symbols_util.c) and, at the end, copies the
  *      index's vectors and its struct symtab there.  The mapping sits at
  *      the same address in both processes, so the parent adopts the
- *      arena as it is (every interned string and type pointer stays
- *      valid) and copies only the vectors.  Nothing is indexed twice.
+ *      index where it lies (every interned string and type pointer stays
+ *      valid): nothing is indexed or copied twice.  Cost, measured with
+ *      bench/startup.sh: +30 ms (+10%) on a 5.6 MB program with 2.2 MB of
+ *      .debug_info, +30 ms on libc's debug file, under 5 ms on a sample.
  *   2. Later libdwarf work (symbols_ptr.c) is verified first: the same
  *      call in a forked child, which starts as an exact copy of this
  *      process and so does exactly what this process will do next.
