@@ -46,7 +46,7 @@ void engine_warn_no_dwarf(struct proc *p)
 	char link[64], path[512], shown[512];
 	ssize_t n;
 
-	if (!exe || sym_has_dwarf(exe) || !E.o->nwatch)
+	if (!exe || sym_has_dwarf(exe) || sym_dwarf_crashed(exe) || !E.o->nwatch)
 		return;
 	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
 	n = readlink(link, path, sizeof(path) - 1);

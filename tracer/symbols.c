@@ -25,24 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbols_int.h"
 
 /* ---- ELF ------------------------------------------------------------- */
-
-/* An ELF data object, kept until DWARF has been read (see add_elf_objects). */
-struct elf_obj {
-	const char *name;
-	uint64_t addr, size;
-	int tls, global;
-};
-
-struct elf_objs {
-	struct elf_obj *v;
-	size_t n, cap;
-};
 
 /* C identifiers only: compiler-made names ("count.0") cannot be typed in a
  * watch expression and would only clutter "did you mean". */
@@ -71,7 +60,7 @@ static int fn_rank(const GElf_Sym *sym, const char *name)
 
 static void load_symbols(struct symtab *st, Elf *elf, Elf_Scn *scn,
 			 const GElf_Shdr *sh, const uint64_t *sec_end,
-			 size_t nsec, struct elf_objs *objs)
+			 size_t nsec, struct symi_objs *objs)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	GElf_Sym sym;
@@ -111,7 +100,7 @@ static void load_symbols(struct symtab *st, Elf *elf, Elf_Scn *scn,
 			f->rank = fn_rank(&sym, name);
 			st->nfns++;
 		} else if (is_ident(name)) {
-			struct elf_obj *o = symi_push((void **)&objs->v, &objs->cap,
+			struct symi_obj *o = symi_push((void **)&objs->v, &objs->cap,
 						      objs->n, sizeof(*o));
 
 			if (!o || !(o->name = symi_intern(st, name))) {
@@ -179,7 +168,7 @@ static int load_segments(struct symtab *st, Elf *elf, uint64_t fsize, char *err,
  * end of the file.
  */
 static int load_sections(struct symtab *st, Elf *elf, uint64_t fsize,
-			 struct elf_objs *objs, char *err, size_t errlen)
+			 struct symi_objs *objs, char *err, size_t errlen)
 {
 	size_t nsec = 0;
 	Elf_Scn *scn = NULL;
@@ -234,7 +223,7 @@ oom:
  * in the debug file's .symtab).  Returns symi_dwarf_index's result, 0 when
  * there is no debug file.
  */
-static int index_debug_file(struct symtab *st, Elf *elf, struct elf_objs *objs,
+static int index_debug_file(struct symtab *st, Elf *elf, struct symi_objs *objs,
 			    char *err, size_t errlen)
 {
 	char dpath[4096];
@@ -248,7 +237,8 @@ static int index_debug_file(struct symtab *st, Elf *elf, struct elf_objs *objs,
 	delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
 	if (delf && elf_kind(delf) == ELF_K_ELF && fstat(dfd, &sb) == 0 &&
 	    load_sections(st, delf, (uint64_t)sb.st_size, objs, err, errlen) == 0 &&
-	    symi_dwarf_precheck(delf, err, errlen) == 0) {
+	    (symi_test_knob("nocheck") || symi_dwarf_precheck(delf, err, errlen) == 0)) {
+		symi_guard_stage(dpath);
 		r = symi_dwarf_index(st, dfd, err, errlen);
 		if (r > 0 && !(st->debug_path = strdup(dpath)))
 			st->oom = 1;
@@ -256,6 +246,30 @@ static int index_debug_file(struct symtab *st, Elf *elf, struct elf_objs *objs,
 	if (delf)
 		elf_end(delf);
 	close(dfd);
+	return r;
+}
+
+/* What dwarf_stage() reads: the module open as elf on fd. */
+struct dwarf_stage {
+	Elf *elf;
+	int fd;
+};
+
+/*
+ * The part of sym_open() that hands the file to libdwarf: the module's
+ * own DWARF, else its separate debug file's.  A symi_stage_fn, run by the
+ * guard in a child process (symbols_guard.c).
+ */
+static int dwarf_stage(struct symtab *st, struct symi_objs *objs, void *arg,
+		       char *err, size_t errlen)
+{
+	struct dwarf_stage *ds = arg;
+	int r = -1;
+
+	if (symi_test_knob("nocheck") || symi_dwarf_precheck(ds->elf, err, errlen) == 0)
+		r = symi_dwarf_index(st, ds->fd, err, errlen);
+	if (r == 0)
+		r = index_debug_file(st, ds->elf, objs, err, errlen);
 	return r;
 }
 
@@ -327,7 +341,7 @@ static int cmp_var(const void *a, const void *b)
 
 static int cmp_obj_addr(const void *a, const void *b)
 {
-	const struct elf_obj *x = a, *y = b;
+	const struct symi_obj *x = a, *y = b;
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
@@ -338,7 +352,7 @@ static int cmp_obj_addr(const void *a, const void *b)
  * code built without -g), and use their st_size where DWARF gave no size.
  * Leaves st->vars sorted.
  */
-static void add_elf_objects(struct symtab *st, struct elf_objs *objs)
+static void add_elf_objects(struct symtab *st, struct symi_objs *objs)
 {
 	struct sym_varent *extra = NULL, *merged;
 	size_t nextra = 0, capextra = 0, ndw = st->nvars;
@@ -346,7 +360,7 @@ static void add_elf_objects(struct symtab *st, struct elf_objs *objs)
 	if (st->nvars > 1)
 		qsort(st->vars, st->nvars, sizeof(*st->vars), cmp_var);
 	for (size_t i = 0; i < objs->n; i++) {
-		struct elf_obj *o = &objs->v[i];
+		struct symi_obj *o = &objs->v[i];
 		struct sym_varent *v;
 
 		if (st->has_dwarf && (!o->global || symi_first_named(st, o->name)))
@@ -402,7 +416,7 @@ static void add_elf_objects(struct symtab *st, struct elf_objs *objs)
 		else
 			merged[k] = extra[j++];
 	}
-	free(st->vars);
+	symi_vfree(st, st->vars);
 	free(extra);
 	st->vars = merged;
 	st->nvars = st->capvars = ndw + nextra;
@@ -410,11 +424,14 @@ static void add_elf_objects(struct symtab *st, struct elf_objs *objs)
 
 /* ---- open / close ---------------------------------------------------- */
 
-/* Give back the slack of a grown array: a module's index lives long. */
-static void shrink(void **v, size_t *cap, size_t n, size_t elsz)
+/* Give back the slack of a grown array: a module's index lives long.
+ * The guard's vectors (in st's region) are left as they are. */
+static void shrink(struct symtab *st, void **v, size_t *cap, size_t n, size_t elsz)
 {
 	void *nv;
 
+	if (symi_in_region(st, *v))
+		return;
 	if (n == 0 || n == *cap || !(nv = realloc(*v, n * elsz)))
 		return;
 	*v = nv;
@@ -423,13 +440,13 @@ static void shrink(void **v, size_t *cap, size_t n, size_t elsz)
 
 static void shrink_all(struct symtab *st)
 {
-	shrink((void **)&st->fns, &st->capfns, st->nfns, sizeof(*st->fns));
-	shrink((void **)&st->vars, &st->capvars, st->nvars, sizeof(*st->vars));
-	shrink((void **)&st->lines, &st->caplines, st->nlines, sizeof(*st->lines));
-	shrink((void **)&st->files, &st->capfiles, st->nfiles, sizeof(*st->files));
-	shrink((void **)&st->scopes, &st->capscopes, st->nscopes, sizeof(*st->scopes));
-	shrink((void **)&st->ranges, &st->capranges, st->nranges, sizeof(*st->ranges));
-	shrink((void **)&st->tops, &st->captops, st->ntops, sizeof(*st->tops));
+	shrink(st, (void **)&st->fns, &st->capfns, st->nfns, sizeof(*st->fns));
+	shrink(st, (void **)&st->vars, &st->capvars, st->nvars, sizeof(*st->vars));
+	shrink(st, (void **)&st->lines, &st->caplines, st->nlines, sizeof(*st->lines));
+	shrink(st, (void **)&st->files, &st->capfiles, st->nfiles, sizeof(*st->files));
+	shrink(st, (void **)&st->scopes, &st->capscopes, st->nscopes, sizeof(*st->scopes));
+	shrink(st, (void **)&st->ranges, &st->capranges, st->nranges, sizeof(*st->ranges));
+	shrink(st, (void **)&st->tops, &st->captops, st->ntops, sizeof(*st->tops));
 }
 
 /* Do the program or section header tables reach past the end of the file? */
@@ -451,7 +468,7 @@ static int headers_past_eof(const GElf_Ehdr *eh, uint64_t fsize)
 
 struct symtab *sym_open(const char *path, char *err, size_t errlen)
 {
-	struct elf_objs objs = { 0 };
+	struct symi_objs objs = { 0 };
 	struct symtab *st = NULL;
 	Elf *elf = NULL;
 	GElf_Ehdr eh;
@@ -500,12 +517,13 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen)
 	/* Broken DWARF costs lines and types, not the module: keep the ELF
 	 * symbols so frames still get function names. */
 	char derr[256];
-	int r = -1;
+	struct dwarf_stage ds = { elf, fd };
+	int r;
 
-	if (symi_dwarf_precheck(elf, derr, sizeof(derr)) == 0)
-		r = symi_dwarf_index(st, fd, derr, sizeof(derr));
-	if (r == 0)
-		r = index_debug_file(st, elf, &objs, derr, sizeof(derr));
+	if (symi_test_knob("noguard"))
+		r = dwarf_stage(st, &objs, &ds, derr, sizeof(derr));
+	else
+		r = symi_guard_index(st, fd, &objs, dwarf_stage, &ds, derr, sizeof(derr));
 	elf_end(elf);
 	elf = NULL;
 
@@ -522,11 +540,11 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	shrink_all(st);
-	free(objs.v);
+	symi_vfree(st, objs.v);
 	close(fd);
 	return st;
 fail:
-	free(objs.v);
+	symi_vfree(st, objs.v);
 	if (elf)
 		elf_end(elf);
 	sym_close(st);
@@ -541,16 +559,18 @@ void sym_close(struct symtab *st)
 	symi_ptr_free(st->ptr);
 	free(st->path);
 	free(st->debug_path);
-	free(st->strs);
-	free(st->segs);
-	free(st->fns);
-	free(st->vars);
-	free(st->lines);
-	free(st->files);
-	free(st->scopes);
-	free(st->ranges);
-	free(st->tops);
+	symi_vfree(st, st->strs);
+	symi_vfree(st, st->segs);
+	symi_vfree(st, st->fns);
+	symi_vfree(st, st->vars);
+	symi_vfree(st, st->lines);
+	symi_vfree(st, st->files);
+	symi_vfree(st, st->scopes);
+	symi_vfree(st, st->ranges);
+	symi_vfree(st, st->tops);
 	symi_arena_free(&st->arena);
+	if (st->region)
+		munmap(st->region, st->region_len);
 	free(st);
 }
 
@@ -567,6 +587,11 @@ const char *sym_debug_path(const struct symtab *st)
 int sym_has_dwarf(const struct symtab *st)
 {
 	return st->has_dwarf;
+}
+
+int sym_dwarf_crashed(const struct symtab *st)
+{
+	return st->dwarf_crashed;
 }
 
 int sym_is_pie(const struct symtab *st)

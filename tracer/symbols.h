@@ -61,6 +61,9 @@ const char *sym_path(const struct symtab *st);
  * NULL when the DWARF is the module's own or there is none. */
 const char *sym_debug_path(const struct symtab *st);
 int sym_has_dwarf(const struct symtab *st);
+/* 1 when the module has DWARF that libdwarf crashed on: sym_open() said so
+ * in a warning and the module answers from its ELF symbol table. */
+int sym_dwarf_crashed(const struct symtab *st);
 int sym_is_pie(const struct symtab *st);	/* ET_DYN */
 uint64_t sym_entry(const struct symtab *st);	/* e_entry, link-time */
 

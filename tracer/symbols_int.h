@@ -33,13 +33,22 @@ struct arena {
 };
 
 void *symi_alloc(struct arena *a, size_t n);	/* zeroed, 8-aligned; NULL on OOM */
-void symi_arena_free(struct arena *a);
+/* Start a new block at the next allocation (the guard's child does, so that
+ * nothing it allocates lands in a block the parent owns). */
+void symi_arena_seal(struct arena *a);
+void symi_arena_free(struct arena *a);	/* blocks of a guard region stay */
 
 /*
  * Grow *v (elements of elsz bytes) so that it holds at least n + 1.
  * Returns a pointer to element n (zeroed), or NULL on OOM.
  */
 void *symi_push(void **v, size_t *cap, size_t n, size_t elsz);
+
+struct symtab;
+/* free(p) unless p lies in st's guard region (symbols_guard.c), which
+ * sym_close() unmaps whole; st may be NULL. */
+void symi_vfree(const struct symtab *st, void *p);
+int symi_in_region(const struct symtab *st, const void *p);
 
 /* uint64 -> pointer hash map (DIE offsets to names and types, file ids). */
 struct symi_map {
@@ -122,6 +131,7 @@ struct symtab {
 	char *debug_path;	/* the separate debug file DWARF came from, or NULL */
 	int is_pie;
 	int has_dwarf;
+	int dwarf_crashed;	/* libdwarf crashed on it (symbols_guard.c) */
 	uint64_t entry;
 
 	struct arena arena;
@@ -154,7 +164,67 @@ struct symtab {
 	/* sym_name_through_ptr()'s state (symbols_ptr.c): made on its first
 	 * call, the one part of a symtab that changes after sym_open(). */
 	struct symi_ptr *ptr;
+
+	/* The shared mapping the guard's child indexed into (symbols_guard.c):
+	 * holds arena blocks, unmapped by sym_close().  NULL if none. */
+	void *region;
+	size_t region_len;
 };
+
+/* An ELF data object, kept until DWARF has been read (symbols.c's
+ * add_elf_objects folds them in). */
+struct symi_obj {
+	const char *name;
+	uint64_t addr, size;
+	int tls, global;
+};
+
+struct symi_objs {
+	struct symi_obj *v;
+	size_t n, cap;
+};
+
+/* ---- the guard (symbols_guard.c) -------------------------------------- */
+
+/*
+ * The DWARF stage of sym_open(): index st's DWARF (and its separate debug
+ * file's symbols into objs), returning 1 / 0 / -1 as symi_dwarf_index().
+ * It may call symi_guard_stage() to say which file it is reading.
+ */
+typedef int symi_stage_fn(struct symtab *st, struct symi_objs *objs, void *arg,
+			  char *err, size_t errlen);
+
+/*
+ * Run stage in a forked child so that nothing libdwarf or libelf does with
+ * a hostile file can reach this process: the child allocates the index in
+ * a shared mapping at the same address in both processes, and this process
+ * adopts it when the child exits normally.  Precondition: fd is st's file
+ * open for reading.  Returns stage's result; -1 with has_dwarf left 0 when
+ * the child crashed (one warning per file and run, and later opens of the
+ * same file skip DWARF without forking) or could not be run.
+ */
+int symi_guard_index(struct symtab *st, int fd, struct symi_objs *objs,
+		     symi_stage_fn *stage, void *arg, char *err, size_t errlen);
+/* In the child: which file the stage now reads (named by the warning). */
+void symi_guard_stage(const char *path);
+
+/*
+ * Verify-then-do for later libdwarf work on a module (symbols_ptr.c): run
+ * fn(arg) in a forked child first, which starts as an exact copy of this
+ * process, so the same call made here afterwards does the same thing.
+ * Returns 0 if the child finished; -1 if it crashed (warned once for path)
+ * or path is already known to crash.
+ */
+int symi_guard_check(const char *path, void (*fn)(void *), void *arg);
+
+/* 1 while the guard's child indexes: arena blocks come from the region. */
+int symi_region_active(void);
+void *symi_region_alloc(size_t n);	/* NULL when the region is full */
+
+/* Test and benchmark knobs from RACEWATCH_TEST_DWARF (a comma list):
+ * "noguard" indexes in this process (the old way), "nocheck" skips
+ * symi_dwarf_precheck().  1 if knob is set. */
+int symi_test_knob(const char *knob);
 
 /* Free st->ptr (sym_close()). */
 void symi_ptr_free(struct symi_ptr *p);

@@ -46,6 +46,8 @@ struct symi_ptr {
 	struct ptr_span *spans;	/* sorted by lo */
 	size_t nspans, capspans;
 	int oom;
+	int opened;		/* open_dwarf() has run */
+	int crashed;		/* libdwarf crashed on the file: no more tries */
 };
 
 void symi_ptr_free(struct symi_ptr *p)
@@ -180,6 +182,31 @@ static void open_dwarf(struct symi_ptr *p, const char *path)
 	qsort(p->spans, p->nspans, sizeof(*p->spans), cmp_span);
 }
 
+/* The libdwarf part of a query: open the DWARF once, read the slots of
+ * the function at pc once.  Run by symi_guard_check() in a child first. */
+struct prepare {
+	struct symi_ptr *p;
+	const char *path;
+	uint64_t pc;
+};
+
+static struct ptr_fn *fn_at(struct symi_ptr *p, uint64_t pc);
+
+static void prepare(void *arg)
+{
+	struct prepare *pr = arg;
+	struct symi_ptr *p = pr->p;
+	struct ptr_fn *f;
+
+	if (!p->opened) {
+		p->opened = 1;
+		open_dwarf(p, pr->path);
+	}
+	if (p->dbg && (f = fn_at(p, pr->pc)) && !f->built &&
+	    symi_ptr_slots(p->dbg, f) < 0)
+		p->oom = 1;
+}
+
 /* st->ptr, made on first use; NULL on OOM. */
 static struct symi_ptr *state(const struct symtab *st)
 {
@@ -192,8 +219,6 @@ static struct symi_ptr *state(const struct symtab *st)
 		return NULL;
 	p->fd = -1;
 	p->scratch = calloc(1, sizeof(*p->scratch));
-	if (p->scratch)
-		open_dwarf(p, sym_path(st));
 	/* The cache is the one mutable part of a symtab (symbols_int.h);
 	 * st was allocated by sym_open() and is not really const. */
 	((struct symtab *)st)->ptr = p;
@@ -255,10 +280,20 @@ int sym_name_through_ptr(const struct symtab *st, uint64_t pc, int base_dwreg,
 	if (!st->has_dwarf || base_dwreg < 0 || outlen == 0)
 		return -1;
 	p = state(st);
-	if (!p || !p->dbg || !(f = fn_at(p, pc)))
+	if (!p || !p->scratch || p->crashed)
 		return -1;
-	if (!f->built && symi_ptr_slots(p->dbg, f) < 0)
-		p->oom = 1;
+	if (!p->opened || (p->dbg && (f = fn_at(p, pc)) && !f->built)) {
+		/* libdwarf work ahead: let a child try it first. */
+		struct prepare pr = { p, sym_path(st), pc };
+
+		if (symi_guard_check(pr.path, prepare, &pr) < 0) {
+			p->crashed = 1;
+			return -1;
+		}
+		prepare(&pr);
+	}
+	if (!p->dbg || !(f = fn_at(p, pc)))
+		return -1;
 	/* Later slots are the more deeply nested ones: an inlined callee's
 	 * pointer is more precise than its caller's for the same register. */
 	for (size_t i = f->nslots; i-- > 0;) {

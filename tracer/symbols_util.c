@@ -17,6 +17,8 @@
 struct arena_blk {
 	struct arena_blk *next;
 	size_t used, size;
+	int shared;		/* carved from a guard region (symbols_guard.c):
+				 * unmapped with it, never free()d */
 	char data[];
 };
 
@@ -28,13 +30,16 @@ void *symi_alloc(struct arena *a, size_t n)
 	if (!b || b->size - b->used < n) {
 		size_t sz = n > ARENA_BLK / 4 ? n : ARENA_BLK;
 
-		b = malloc(sizeof(*b) + sz);
+		int shared = symi_region_active();
+
+		b = shared ? symi_region_alloc(sizeof(*b) + sz) : malloc(sizeof(*b) + sz);
 		if (!b) {
 			a->failed = 1;
 			return NULL;
 		}
 		b->size = sz;
 		b->used = 0;
+		b->shared = shared;
 		/* A big lone object gets its own block behind the current one,
 		 * so the current block keeps serving small requests. */
 		if (sz > ARENA_BLK && a->head) {
@@ -52,14 +57,34 @@ void *symi_alloc(struct arena *a, size_t n)
 	return p;
 }
 
+void symi_arena_seal(struct arena *a)
+{
+	if (a->head)
+		a->head->used = a->head->size;
+}
+
 void symi_arena_free(struct arena *a)
 {
 	while (a->head) {
 		struct arena_blk *n = a->head->next;
 
-		free(a->head);
+		if (!a->head->shared)
+			free(a->head);
 		a->head = n;
 	}
+}
+
+int symi_in_region(const struct symtab *st, const void *p)
+{
+	const char *r = st ? st->region : NULL;
+
+	return r && (const char *)p >= r && (const char *)p < r + st->region_len;
+}
+
+void symi_vfree(const struct symtab *st, void *p)
+{
+	if (!symi_in_region(st, p))
+		free(p);
 }
 
 void *symi_push(void **v, size_t *cap, size_t n, size_t elsz)
@@ -171,7 +196,7 @@ static int strset_grow(struct symtab *st)
 			j = (j + 1) & (nc - 1);
 		n[j] = s;
 	}
-	free(st->strs);
+	symi_vfree(st, st->strs);
 	st->strs = n;
 	st->strcap = nc;
 	return 0;
