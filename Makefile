@@ -22,7 +22,7 @@ CURSES_CFLAGS= $(shell pkg-config --cflags ncursesw 2>/dev/null)
 CURSES_LIBS  = $(shell pkg-config --libs ncursesw 2>/dev/null)
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Itracer -Itracer/arch/x86 -Iui -Iinclude \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Itracer -Itracer/dwarf -Itracer/arm -Itracer/report -Itracer/arch/x86 -Iui -Iinclude \
              $(PKG_CFLAGS) $(DWARF_CFLAGS) $(CURSES_CFLAGS) $(EXTRA_CFLAGS)
 LIBS       = $(PKG_LIBS) $(DWARF_LIBS) $(ZYDIS_LIBS) $(CURSES_LIBS) -lm $(EXTRA_LIBS)
 
@@ -32,7 +32,8 @@ else
 Q := @
 endif
 
-ENGINE_SRC := $(filter-out tracer/main.c,$(wildcard tracer/*.c tracer/arch/x86/*.c))
+ENGINE_SRC := $(filter-out tracer/main.c,$(wildcard tracer/*.c tracer/dwarf/*.c tracer/arm/*.c \
+						 tracer/report/*.c tracer/arch/x86/*.c))
 UI_SRC     := $(wildcard ui/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(O)/%.o)
 UI_OBJ     := $(UI_SRC:%.c=$(O)/%.o)
