@@ -25,6 +25,7 @@
 #include "arm.h"
 #include "addrspace.h"
 #include "counters.h"
+#include "coverage.h"
 #include "inject.h"
 #include "marks.h"
 #include "options.h"
@@ -158,7 +159,7 @@ static void where(struct proc *p, uint64_t pc, char *out, size_t len)
 static void warn_address_taken(struct proc *p, const struct site *s, size_t n, const int *map,
 			       uint64_t bias)
 {
-	char *said = xcalloc((size_t)p->nwatches + 1, 1), at[300], name[200];
+	char *said = xcalloc((size_t)p->nwatches + 1, 1), at[300], name[200], line[700];
 
 	for (size_t i = 0; i < n; i++) {
 		int w = map[s[i].range];
@@ -168,8 +169,10 @@ static void warn_address_taken(struct proc *p, const struct site *s, size_t n, c
 		said[w] = 1;
 		where(p, s[i].pc + bias, at, sizeof(at));
 		rw_escape(name, sizeof(name), p->watches[w].t.name);
-		rw_warn("%s: address taken at %s; accesses through pointers are not seen by "
-			"--backend code", name, at);
+		snprintf(line, sizeof(line), "%s: address taken at %s; accesses through pointers are "
+			 "not seen by --backend code", name, at);
+		rw_warn("%s", line);
+		coverage_blind_spot(line);
 	}
 	free(said);
 }

@@ -103,10 +103,21 @@ static void name_site(char *buf, size_t len, struct addrspace *as, uint64_t pc)
 	snprintf(buf, len, "%s (%s:%d)", fn, file, f[k].line);
 }
 
+static char *blind[64];
+static int nblind;
+
+void coverage_blind_spot(const char *line)
+{
+	if (on && nblind < (int)(sizeof(blind) / sizeof(blind[0])))
+		blind[nblind++] = xstrdup(line);
+}
+
 void coverage_print(FILE *f, struct addrspace *as)
 {
 	if (!on)
 		return;
+	for (int i = 0; i < nblind; i++)
+		fprintf(f, "racewatch: coverage: %s\n", blind[i]);
 	if (!nvars)
 		fprintf(f, "racewatch: coverage: no ASSERT_EXCLUSIVE_* site of a watched variable ran\n");
 	for (int v = 0; v < nvars; v++) {

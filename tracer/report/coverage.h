@@ -22,6 +22,10 @@ void coverage_site(const char *var, const struct access *acc);
 /* Two accesses to var met concurrently; counted when both are assertion sites. */
 void coverage_pair(const char *var, const struct access *a, const struct access *b);
 
+/* A blind spot to repeat with the table (code sites: "foo: address taken
+ * at x.c:12; ..."), one line, copied. */
+void coverage_blind_spot(const char *line);
+
 /* Print the table (sites named through as) on f. */
 void coverage_print(FILE *f, struct addrspace *as);
 
