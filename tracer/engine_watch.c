@@ -185,12 +185,20 @@ int engine_sample_watch(struct proc *p, uint64_t ea, unsigned size, uint64_t pc,
 static void note_searched(struct proc *p)
 {
 	for (int i = 0; p->as && i < as_module_count(p->as); i++) {
-		struct symtab *st = as_module(p->as, i, NULL);
-		const char *path = st ? sym_path(st) : NULL, *b;
-		char shown[600], exe[512], link[64];
+		/* By name only: opening a library would index its DWARF. */
+		const char *path = as_module_path(p->as, i), *b;
+		char shown[600], exe[512], link[64], magic[4];
 		ssize_t got;
+		int fd;
 
 		if (!path)
+			continue;
+		/* Objects only: the maps also show data files (ld.so.cache). */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		got = fd >= 0 ? read(fd, magic, sizeof(magic)) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (got != 4 || memcmp(magic, "\177ELF", 4))
 			continue;
 		if (i == 0) {
 			/* The executable by its real name, not /proc/PID/exe. */

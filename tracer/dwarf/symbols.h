@@ -85,6 +85,14 @@ size_t sym_segments(const struct symtab *st, const struct sym_segment **segs);
 const char *sym_func_at(const struct symtab *st, uint64_t addr,
 			uint64_t *start, uint64_t *size);
 
+/*
+ * Without opening (indexing) it: does the object at path name `name` in its
+ * ELF symbol tables (or its separate debug file's)?  1 yes, 0 no, -1 it
+ * cannot tell (no full symbol table anywhere).  A -w lookup skips the
+ * libraries that say 0.
+ */
+int sym_file_defines(const char *path, const char *name);
+
 /* The link-time address of the function called name (symbol tables,
  * .dynsym included).  0, or -1 if there is none. */
 int sym_func_named(const struct symtab *st, const char *name, uint64_t *addr);

@@ -81,7 +81,9 @@ static int unknown(const struct wexpr *e, const char *shown, struct addrspace *a
 	int nbest = 0;
 
 	for (int i = 0; i < as_module_count(as); i++) {
-		struct symtab *st = as_module(as, i, NULL);
+		const char *mp = as_module_path(as, i);
+		struct symtab *st = i == 0 || (mp && sym_file_defines(mp, e->name) != 0) ?
+				    as_module(as, i, NULL) : NULL;
 
 		if (st && !e->func[0] && sym_is_function(st, e->name)) {
 			snprintf(err, errlen, "'%s' is a function, not a variable (watch "
@@ -89,7 +91,9 @@ static int unknown(const struct wexpr *e, const char *shown, struct addrspace *a
 			return -1;
 		}
 	}
-	for (int i = 0; i < as_module_count(as) && nbest < 3; i++) {
+	/* Suggestions from the executable only: opening every library to
+	 * find near names would index their DWARF for a typo. */
+	for (int i = 0; i < 1 && i < as_module_count(as) && nbest < 3; i++) {
 		const char *cand[3];
 		struct symtab *st = as_module(as, i, NULL);
 		int n = st ? sym_suggest(st, shown, cand, 3) : 0;
@@ -181,10 +185,14 @@ static int lookup(const struct wexpr *e, const char *shown, struct addrspace *as
 		return r;
 	/* Found in a library: any other library defining it too? */
 	for (int i = *mod + 1; i < as_module_count(as); i++) {
-		struct symtab *st = as_module(as, i, NULL);
-		struct symtab *first = as_module(as, *mod, NULL);
+		const char *mp = as_module_path(as, i);
+		struct symtab *st, *first;
 		struct wexpr only = *e;
 
+		if (mp && sym_file_defines(mp, e->name) == 0)
+			continue;	/* not there: not worth indexing to be sure */
+		st = as_module(as, i, NULL);
+		first = as_module(as, *mod, NULL);
 		if (!st || !first)
 			continue;
 		snprintf(only.module, sizeof(only.module), "%s", base_name(sym_path(st)));
@@ -207,9 +215,14 @@ static int lookup_one(const struct wexpr *e, const char *shown, struct addrspace
 
 	for (int i = 0; i < as_module_count(as); i++) {
 		uint64_t b = 0;
-		struct symtab *st = as_module(as, i, &b);
+		const char *mp = as_module_path(as, i);
+		struct symtab *st;
 		int n;
 
+		/* A library whose symbol tables lack the name is not opened. */
+		if (i > 0 && !func && !e->module[0] && mp && sym_file_defines(mp, e->name) == 0)
+			continue;
+		st = as_module(as, i, &b);
 		if (!st || (e->module[0] && !module_matches(sym_path(st), e->module)))
 			continue;
 		*mod = i;
