@@ -85,7 +85,8 @@ end=$((SECONDS + RACE_SECS))
 while [ $SECONDS -lt $end ] && ! grep -q 'BUG: racewatch' "$TMP/att.err" 2>/dev/null && kill -0 "$tpid" 2>/dev/null; do
 	sleep 0.1
 done
-pkill -INT -P "$rpid" racewatch 2>/dev/null || kill -INT "$rpid" 2>/dev/null
+# SIGINT to racewatch itself: the background subshell ignores it.
+pkill -INT -f "racewatch attach $tpid\$" 2>/dev/null || kill -INT "$rpid" 2>/dev/null
 wait "$rpid" 2>/dev/null
 wait "$tpid"; trc=$?
 if ! grep -q 'sampling the program' "$TMP/att.err"; then

@@ -272,7 +272,9 @@ if [ "$HAVE_PTRACE" = 1 ]; then
 	rw attach -o "$TMP/a.jsonl" "$victim" </dev/null >/dev/null 2>"$TMP/a.err" &
 	tracer=$!
 	retry_until 10 grep -q '"type":"header"' "$TMP/a.jsonl" 2>/dev/null
-	kill -INT "$tracer" 2>/dev/null
+	# SIGINT to racewatch itself (the background job ignores it, and the
+	# timeout in between would not pass it on).
+	pkill -INT -f "attach -o $TMP/a.jsonl" 2>/dev/null || kill -INT "$tracer" 2>/dev/null
 	wait "$tracer"
 	kill "$victim" 2>/dev/null
 	wait "$victim" 2>/dev/null
