@@ -150,6 +150,7 @@ int registry_doorbell(struct thread *t)
 {
 	struct proc *p = t->proc;
 	unsigned long head, tail;
+	int from = p->nwatches;
 	char err[512];
 
 	if (proc_read(p, p->registry + offsetof(struct registry, head), &head, sizeof(head)) < 0 ||
@@ -189,6 +190,10 @@ int registry_doorbell(struct thread *t)
 			rw_warn("racewatch_watch(%s): %s; not watching it", wt.name, err);
 	}
 	proc_write(p, p->registry + offsetof(struct registry, tail), &tail, sizeof(tail));
+	/* Code sites: the new watches' instructions get theirs now (a heap
+	 * object reached through pointers has none: code sites cannot see it). */
+	if (E.arm == &arm_code && p->nwatches > from && code_add(t, from, err, sizeof(err)) < 0)
+		rw_warn("%s", err);
 	proc_rearm_all(p);
 	t->flags |= TF_HELD;
 	registry_release_held(p);
