@@ -102,9 +102,8 @@ void code_charge_window(struct proc *p, int site);
 int code_budget_left(const struct proc *p, int site);
 /* Budget refill; returns how many sites are still off. */
 int code_tick(struct proc *p);
-/* Put the original bytes back in memory (but remember what was planted,
- * for code_replant_all after a vfork child is done with the memory). */
-void code_unplant_all(struct proc *p);
+/* A vfork child we do not follow had the original bytes put back in the
+ * memory it shares with p (code_clean_child): plant them again. */
 void code_replant_all(struct proc *p);
 /* Detach: t (stopped) is moved out of the scratch page; code_leave puts
  * every byte back for good. */

@@ -656,16 +656,6 @@ int code_tick(struct proc *p)
 
 /* ---- leaving ----------------------------------------------------------------- */
 
-void code_unplant_all(struct proc *p)
-{
-	for (size_t i = 0; p->code && i < p->code->n; i++) {
-		int was = p->code->v[i].planted;
-
-		unplant(p, &p->code->v[i]);
-		p->code->v[i].planted = was;	/* what to put back (vfork) */
-	}
-}
-
 void code_replant_all(struct proc *p)
 {
 	for (size_t i = 0; p->code && i < p->code->n; i++)

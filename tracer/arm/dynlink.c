@@ -73,18 +73,6 @@ int dynlink_hit(struct thread *t)
 	return 1;
 }
 
-int dynlink_swallow(struct thread *t)
-{
-	struct user_regs_struct regs;
-
-	if (!t->proc->dl_brk || ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0 ||
-	    regs.rip != t->proc->dl_brk + 1)
-		return 0;
-	regs.rip = t->proc->dl_brk;	/* the ret runs once the byte is back */
-	ptrace(PTRACE_SETREGS, t->tid, NULL, &regs);
-	return 1;
-}
-
 void dynlink_unplant(struct proc *p, int memfd)
 {
 	if (!p->dl_brk)

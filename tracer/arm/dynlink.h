@@ -15,9 +15,6 @@ int dynlink_plant(struct proc *p);
  * the caller looks at the maps and resumes t. */
 int dynlink_hit(struct thread *t);
 
-/* Detach: a pending hit of t is undone (t will run the real ret). */
-int dynlink_swallow(struct thread *t);
-
 /* Put the ret back: in p itself (memfd -1), or in the memory of a child we
  * do not follow (its /proc/PID/mem open as memfd; p keeps its breakpoint). */
 void dynlink_unplant(struct proc *p, int memfd);
