@@ -283,30 +283,6 @@ static void scopes_on_trap(struct thread *t, struct access *acc)
 }
 
 /*
- * --code-via uprobe switches no site off (a disabled uprobe still costs the
- * kernel its trap): only windows are budgeted, at what --overhead allows
- * for a hit plus a stall.
- */
-static int uprobe_window_budget(struct proc *p)
-{
-	static double tokens = 64;
-	static uint64_t last;
-	uint64_t now = now_ns();
-	double rate = (double)E.o->overhead_pct / 100.0 * (p->nthreads > 0 ? p->nthreads : 1) /
-		      (60e-6 + 0.75 * E.o->delay_us * 1e-6);
-
-	if (!E.o->overhead_pct)
-		return 1;
-	tokens += last ? rate * (double)(now - last) / 1e9 : 0;
-	tokens = tokens > 64 ? 64 : tokens;
-	last = now;
-	if (tokens < 1)
-		return 0;
-	tokens -= 1;
-	return 1;
-}
-
-/*
  * t stopped right after acc (a watchpoint trap in slot `unit`, or a code
  * site's hit, unit = the site): match it against open windows, report, and
  * either open a window (t stays stopped) or resume t.
@@ -328,21 +304,14 @@ static void on_access(struct thread *t, struct access *acc, int unit)
 		 (unsigned long long)acc->pc, acc->insn, n);
 	for (int i = 0; i < n; i++)
 		judge_window(t, match[i], acc);
-	/* Never switch off a slot or site someone's window is listening on. */
-	if (E.arm == &arm_code)
-		code_after_hit(t->proc, unit, sampler_watch_open(t->proc, acc->watch));
-	else if (E.arm != &arm_uprobe && !sampler_watch_open(t->proc, acc->watch))
-		duty_after_trap(t, unit);
-	if (n == 0 && !t->window && (E.arm != &arm_code || code_budget_left(t->proc, unit)) &&
-	    (E.arm != &arm_uprobe || uprobe_window_budget(t->proc)) && sampler_want_at(t->proc, acc->pc)) {
-		/* Others' events on first, then the snapshot: no write slips between. */
-		if (E.arm == &arm_code) {
-			code_force_on(t->proc, acc->watch);
-			code_charge_window(t->proc, unit);
-		} else if (E.arm == &arm_uprobe)
-			;	/* its events are never switched off */
-		else
-			duty_force_on(t->proc, acc->watch, t);
+	/* The budget: never off what someone's window is listening on. */
+	if (E.arm->after_hit)
+		E.arm->after_hit(t, unit, acc->watch, sampler_watch_open(t->proc, acc->watch));
+	if (n == 0 && !t->window && (!E.arm->may_open || E.arm->may_open(t, unit)) &&
+	    sampler_want_at(t->proc, acc->pc)) {
+		/* Others' watchpoints on first, then the snapshot: no write slips between. */
+		if (E.arm->opening)
+			E.arm->opening(t, unit, acc->watch);
 		sampler_open(t, acc);	/* t stays stopped until the window closes */
 		return;
 	}
@@ -1088,6 +1057,7 @@ int engine_init(const struct options *o)
 		return 2;
 	}
 	code_set_options(o);
+	uprobe_set_options(o);
 	if (choose_backend(o) < 0)
 		return 2;
 	rand_seed(o->seed ? o->seed : (now_ns() ^ ((uint64_t)getpid() << 32)));

@@ -54,7 +54,23 @@ struct arm_backend {
 	 * from a mechanism at a stop: accesses, not debug-register slots.
 	 */
 	int (*on_stop)(struct thread *t, int sig, struct access *acc, int *unit);
+	/*
+	 * The budget (--overhead), per mechanism.  after_hit: t just hit
+	 * unit (the slot or site) on watch; listening says a window waits on
+	 * that watch (then nothing of it may be switched off).  may_open: may
+	 * this hit open a window now?  opening: a window opens on watch after
+	 * t's hit at unit: whatever was switched off on watch goes back on
+	 * (no access may slip past the window) and the stall is charged.
+	 */
+	void (*after_hit)(struct thread *t, int unit, int watch, int listening);
+	int (*may_open)(struct thread *t, int unit);
+	void (*opening)(struct thread *t, int unit, int watch);
 };
+
+/* The slot backends' budget (duty.c): a token bucket per thread and slot. */
+void arm_duty_after_hit(struct thread *t, int unit, int watch, int listening);
+int arm_duty_may_open(struct thread *t, int unit);
+void arm_duty_opening(struct thread *t, int unit, int watch);
 
 enum { ARM_FOREIGN, ARM_CONSUMED, ARM_ACCESS };
 
@@ -135,6 +151,7 @@ extern const struct arm_backend arm_uprobe;
 int uprobe_add(struct proc *p, int from, char *err, size_t errlen);
 int uprobe_on_signal(struct thread *t, const siginfo_t *si, struct access *acc);
 void uprobe_free(struct proc *p);
+void uprobe_set_options(const struct options *o);
 
 /* A followed fork child: its own copy of the parent's sites. */
 struct codeset *code_clone(const struct codeset *cs);

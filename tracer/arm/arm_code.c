@@ -772,6 +772,23 @@ static int code_trap_slot(struct thread *t, const siginfo_t *si)
 	return TRAP_FOREIGN;	/* code hits go through code_on_sigtrap */
 }
 
+static void code_hook_after_hit(struct thread *t, int unit, int watch, int listening)
+{
+	(void)watch;
+	code_after_hit(t->proc, unit, listening);
+}
+
+static int code_hook_may_open(struct thread *t, int unit)
+{
+	return code_budget_left(t->proc, unit);
+}
+
+static void code_hook_opening(struct thread *t, int unit, int watch)
+{
+	code_force_on(t->proc, watch);
+	code_charge_window(t->proc, unit);
+}
+
 static int code_on_stop(struct thread *t, int sig, struct access *acc, int *unit)
 {
 	int r;
@@ -801,4 +818,7 @@ const struct arm_backend arm_code = {
 	.forget = code_disarm,
 	.trap_slot = code_trap_slot,
 	.on_stop = code_on_stop,
+	.after_hit = code_hook_after_hit,
+	.may_open = code_hook_may_open,
+	.opening = code_hook_opening,
 };

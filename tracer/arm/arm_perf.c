@@ -196,4 +196,7 @@ const struct arm_backend arm_perf = {
 	.forget = perf_close_all,
 	.trap_slot = perf_trap_slot,
 	.on_stop = perf_on_stop,
+	.after_hit = arm_duty_after_hit,
+	.may_open = arm_duty_may_open,
+	.opening = arm_duty_opening,
 };

@@ -102,4 +102,7 @@ const struct arm_backend arm_ptrace = {
 	.forget = ptrace_forget,
 	.trap_slot = ptrace_trap_slot,
 	.on_stop = ptrace_on_stop,
+	.after_hit = arm_duty_after_hit,
+	.may_open = arm_duty_may_open,
+	.opening = arm_duty_opening,
 };

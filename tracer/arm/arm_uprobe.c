@@ -59,6 +59,12 @@ struct usiteset {
 };
 
 static int pmu_type = -2;
+static const struct options *uopts;
+
+void uprobe_set_options(const struct options *o)
+{
+	uopts = o;
+}
 
 static int uprobe_pmu(void)
 {
@@ -310,6 +316,32 @@ int uprobe_on_signal(struct thread *t, const siginfo_t *si, struct access *acc)
 	return i;
 }
 
+/*
+ * No site is switched off (a disabled uprobe still costs the kernel its
+ * trap): only windows are budgeted, at what --overhead allows for a hit
+ * plus a stall, in one bucket.
+ */
+static int uprobe_may_open(struct thread *t, int unit)
+{
+	static double tokens = 64;
+	static uint64_t last;
+	uint64_t now = now_ns();
+	double rate;
+
+	(void)unit;
+	if (!uopts || !uopts->overhead_pct)
+		return 1;
+	rate = (double)uopts->overhead_pct / 100.0 * (t->proc->nthreads > 0 ? t->proc->nthreads : 1) /
+	       (60e-6 + 0.75 * uopts->delay_us * 1e-6);
+	tokens += last ? rate * (double)(now - last) / 1e9 : 0;
+	tokens = tokens > 64 ? 64 : tokens;
+	last = now;
+	if (tokens < 1)
+		return 0;
+	tokens -= 1;
+	return 1;
+}
+
 static int uprobe_on_stop(struct thread *t, int sig, struct access *acc, int *unit)
 {
 	siginfo_t si;
@@ -336,4 +368,5 @@ const struct arm_backend arm_uprobe = {
 	.forget = close_all,
 	.trap_slot = uprobe_trap_slot,
 	.on_stop = uprobe_on_stop,
+	.may_open = uprobe_may_open,
 };

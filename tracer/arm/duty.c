@@ -155,3 +155,25 @@ void duty_forget(struct thread *t)
 	t->duty_off = 0;
 	rearm_timer();
 }
+
+/* ---- the slot backends' budget hooks (arm.h) ------------------------------ */
+
+void arm_duty_after_hit(struct thread *t, int unit, int watch, int listening)
+{
+	(void)watch;
+	if (!listening)
+		duty_after_trap(t, unit);
+}
+
+int arm_duty_may_open(struct thread *t, int unit)
+{
+	(void)t;
+	(void)unit;
+	return 1;	/* the duty cycle already thinned the traps out */
+}
+
+void arm_duty_opening(struct thread *t, int unit, int watch)
+{
+	(void)unit;
+	duty_force_on(t->proc, watch, t);
+}
