@@ -77,7 +77,7 @@ else
 fi
 
 # attach without -w: samples, reports, detaches; the target ends natively.
-"$SAMPLES/heap/heap_struct-O2" 200000 >"$TMP/a.out" 2>&1 &
+"$SAMPLES/heap/heap_struct-O2" 3000000 >"$TMP/a.out" 2>&1 &
 tpid=$!
 ( rw attach "$tpid" >"$TMP/att.out" 2>"$TMP/att.err" ) &
 rpid=$!
