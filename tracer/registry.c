@@ -83,7 +83,9 @@ void registry_open(struct proc *p)
 	unsigned long magic = 0, me = (unsigned long)getpid();
 	struct sym_var v;
 
-	if (!exe || sym_find_var(exe, NULL, "racewatch_registry", &v) < 0 || v.kind != SYM_STATIC)
+	/* Only a fixed-address definition will do (and asking for just those
+	 * spares a lazily indexed program the search for other kinds). */
+	if (!exe || sym_find_vars(exe, "racewatch_registry", &v, 1) < 1 || v.kind != SYM_STATIC)
 		return;
 	if (proc_read(p, v.addr + p->exe_bias, &magic, sizeof(magic)) < 0 ||
 	    magic != REGISTRY_MAGIC)

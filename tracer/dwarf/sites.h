@@ -124,6 +124,10 @@ unsigned sites_step(const uint8_t *code, size_t n, uint64_t pc, int pie, unsigne
  */
 int sites_watchable(const struct symtab *st, struct sym_var **out, size_t *n,
 		    char *err, size_t errlen);
+/* The same for the variables called name only (NULL: all), without
+ * indexing the units that do not define it. */
+int sites_watchable_named(const struct symtab *st, const char *name, struct sym_var **out,
+			  size_t *n, char *err, size_t errlen);
 
 /*
  * `racewatch vars PROG [PATTERN]`: print the watchable variables of prog

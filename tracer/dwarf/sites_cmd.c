@@ -157,7 +157,9 @@ int sites_vars_main(const char *prog, const char *pattern)
 		rw_error("vars: %s", err);
 		return 2;
 	}
-	if (sites_watchable(st, &all, &nall, err, sizeof(err)) < 0) {
+	/* A plain name needs only the units that define it. */
+	if (sites_watchable_named(st, pattern && !strpbrk(pattern, "*?[\\") ? pattern : NULL,
+				  &all, &nall, err, sizeof(err)) < 0) {
 		rw_error("vars: %s", err);
 		goto done;
 	}

@@ -150,6 +150,14 @@ static int cmp_name(const void *a, const void *b)
 int sites_watchable(const struct symtab *st, struct sym_var **out, size_t *n,
 		    char *err, size_t errlen)
 {
+	return sites_watchable_named(st, NULL, out, n, err, errlen);
+}
+
+int sites_watchable_named(const struct symtab *st, const char *name, struct sym_var **out,
+			  size_t *n, char *err, size_t errlen)
+{
+	size_t count;
+
 	struct layout l = { 0 };
 	struct sym_var v, *res = NULL;
 	size_t nres = 0, j = 0;
@@ -158,13 +166,14 @@ int sites_watchable(const struct symtab *st, struct sym_var **out, size_t *n,
 	*n = 0;
 	if (read_layout(sym_path(st), &l, err, errlen) < 0)
 		goto fail;
-	res = malloc((sym_var_count(st) + 1) * sizeof(*res));
+	count = name ? sym_var_count_named(st, name) : sym_var_count(st);
+	res = malloc((count + 1) * sizeof(*res));
 	if (!res) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; sym_var_index(st, i, &v) == 0; i++)
-		if (watchable(&l, &v))
+	for (size_t i = 0; i < count && sym_var_index(st, i, &v) == 0; i++)
+		if ((!name || !strcmp(v.name, name)) && watchable(&l, &v))
 			res[nres++] = v;
 	/* One entry per address: a tentative definition in several units, or
 	 * DWARF and ELF naming the same object, keeps the described one. */

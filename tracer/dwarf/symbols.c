@@ -63,16 +63,30 @@ static void load_symbols(struct symtab *st, Elf *elf, Elf_Scn *scn,
 			 size_t nsec, struct symi_objs *objs)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
+	const char *file = NULL;	/* the STT_FILE the locals that follow are from */
 	GElf_Sym sym;
 
 	if (!data || sh->sh_entsize == 0)
 		return;
 	size_t n = sh->sh_size / sh->sh_entsize;
 
+	if (symi_strs_reserve(st, n) < 0) {
+		st->oom = 1;
+		return;
+	}
+
 	for (size_t i = 1; i < n; i++) {
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
 		int type = GELF_ST_TYPE(sym.st_info);
+
+		if (type == STT_FILE) {
+			const char *f = sym.st_name ? elf_strptr(elf, sh->sh_link, sym.st_name) : NULL;
+
+			file = f && *f ? symi_intern(st, f) : NULL;
+			objs->nfiles++;
+			continue;
+		}
 
 		if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0)
 			continue;
@@ -99,7 +113,7 @@ static void load_symbols(struct symtab *st, Elf *elf, Elf_Scn *scn,
 			f->sec_end = sym.st_shndx < nsec ? sec_end[sym.st_shndx] : 0;
 			f->rank = fn_rank(&sym, name);
 			st->nfns++;
-		} else if (is_ident(name)) {
+		} else {
 			struct symi_obj *o = symi_push((void **)&objs->v, &objs->cap,
 						      objs->n, sizeof(*o));
 
@@ -111,6 +125,8 @@ static void load_symbols(struct symtab *st, Elf *elf, Elf_Scn *scn,
 			o->size = sym.st_size;
 			o->tls = type == STT_TLS;
 			o->global = GELF_ST_BIND(sym.st_info) != STB_LOCAL;
+			o->hidden = !is_ident(name);
+			o->file = o->global ? NULL : file;
 			objs->n++;
 		}
 	}
@@ -239,7 +255,7 @@ static int index_debug_file(struct symtab *st, Elf *elf, struct symi_objs *objs,
 	    load_sections(st, delf, (uint64_t)sb.st_size, objs, err, errlen) == 0 &&
 	    (symi_test_knob("nocheck") || symi_dwarf_precheck(delf, err, errlen) == 0)) {
 		symi_guard_stage(dpath);
-		r = symi_dwarf_index(st, dfd, err, errlen);
+		r = symi_dwarf_index(st, dfd, NULL, 0, err, errlen);
 		if (r > 0 && !(st->debug_path = strdup(dpath)))
 			st->oom = 1;
 	}
@@ -267,10 +283,82 @@ static int dwarf_stage(struct symtab *st, struct symi_objs *objs, void *arg,
 	int r = -1;
 
 	if (symi_test_knob("nocheck") || symi_dwarf_precheck(ds->elf, err, errlen) == 0)
-		r = symi_dwarf_index(st, ds->fd, err, errlen);
+		r = symi_dwarf_index(st, ds->fd, NULL, 0, err, errlen);
 	if (r == 0)
 		r = index_debug_file(st, ds->elf, objs, err, errlen);
 	return r;
+}
+
+/* ---- lazy open ------------------------------------------------------- */
+
+static int has_section(Elf *elf, const char *want)
+{
+	size_t shstr;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstr) < 0)
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (name = elf_strptr(elf, shstr, sh.sh_name)) && !strcmp(name, want))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Open the module without indexing its DWARF (symbols_lazy.c indexes one
+ * unit at a time as queries need them): read the directory of its units
+ * from its own DWARF or its separate debug file's, with that file's symbol
+ * table.  Returns 1 if st is now lazy; 0 to index it all the old way (no
+ * DWARF, compressed sections, or forms the directory reader does not know).
+ */
+static int open_lazy(struct symtab *st, Elf *elf, struct symi_objs *objs)
+{
+	char dpath[4096];
+	struct stat sb;
+	Elf *delf = NULL;
+	int dfd = -1, ok = 0;
+	struct symi_lazy *lz = NULL;
+
+	if (symi_test_knob("eager"))
+		return 0;
+	if (has_section(elf, ".debug_info")) {
+		lz = symi_cudir_read(st, elf);
+		if (lz && !(lz->path = strdup(st->path)))
+			st->oom = 1;
+	} else if ((dfd = symi_debug_file(elf, st->path, dpath, sizeof(dpath))) >= 0) {
+		char err[256];
+
+		delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
+		if (delf && elf_kind(delf) == ELF_K_ELF && fstat(dfd, &sb) == 0 &&
+		    (lz = symi_cudir_read(st, delf)) &&
+		    load_sections(st, delf, (uint64_t)sb.st_size, objs, err, sizeof(err)) == 0) {
+			if (!(lz->path = strdup(dpath)) || !(st->debug_path = strdup(dpath)))
+				st->oom = 1;
+		} else if (lz) {
+			symi_lazy_free(lz);
+			lz = NULL;
+		}
+	}
+	if (lz && lz->path && !st->oom) {
+		/* Without the locals' STT_FILE symbols (stripped with -x, or no
+		 * .symtab) the ELF cannot tell a static's unit. */
+		lz->elf_partial = objs->nfiles == 0;
+		st->lazy = lz;
+		st->has_dwarf = 1;
+		ok = 1;
+	} else {
+		symi_lazy_free(lz);
+	}
+	if (delf)
+		elf_end(delf);
+	if (dfd >= 0)
+		close(dfd);
+	return ok;
 }
 
 /* ---- sorting and merging --------------------------------------------- */
@@ -352,18 +440,29 @@ static int cmp_obj_addr(const void *a, const void *b)
  * code built without -g), and use their st_size where DWARF gave no size.
  * Leaves st->vars sorted.
  */
-static void add_elf_objects(struct symtab *st, struct symi_objs *objs)
+void symi_add_elf_objects(struct symtab *st, struct symi_objs *objs)
 {
 	struct sym_varent *extra = NULL, *merged;
-	size_t nextra = 0, capextra = 0, ndw = st->nvars;
+	size_t nextra = 0, capextra = 0, ndw;
 
+	/* Again after a lazy step: the ELF-only entries of the last merge go
+	 * first, and whether DWARF describes a name is the directory's say
+	 * (its unit may not be indexed yet). */
+	for (size_t i = 0; i < st->nvars; i++)
+		if (st->vars[i].seq == SEQ_ELF)
+			st->vars[i--] = st->vars[--st->nvars];
+	ndw = st->nvars;
 	if (st->nvars > 1)
 		qsort(st->vars, st->nvars, sizeof(*st->vars), cmp_var);
 	for (size_t i = 0; i < objs->n; i++) {
 		struct symi_obj *o = &objs->v[i];
 		struct sym_varent *v;
+		/* Lazy: a global with a unit not read yet stays out too (its
+		 * unit is read before any query about it returns). */
+		int described = st->lazy && st->lazy->nindexed < st->lazy->ncus ? !o->nodwarf :
+				symi_first_named(st, o->name) != NULL;
 
-		if (st->has_dwarf && (!o->global || symi_first_named(st, o->name)))
+		if (o->hidden || (st->has_dwarf && (!o->global || described)))
 			continue;
 		v = symi_push((void **)&extra, &capextra, nextra, sizeof(*v));
 		if (!v) {
@@ -375,7 +474,7 @@ static void add_elf_objects(struct symtab *st, struct symi_objs *objs)
 		v->addr = o->addr;
 		v->size = o->size;
 		v->rank = o->tls ? RANK_TLS : o->global ? RANK_GLOBAL : RANK_FILE_STATIC;
-		v->seq = UINT32_MAX;
+		v->seq = SEQ_ELF;
 		nextra++;
 	}
 
@@ -520,7 +619,9 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen)
 	struct dwarf_stage ds = { elf, fd };
 	int r;
 
-	if (symi_test_knob("noguard"))
+	if (open_lazy(st, elf, &objs))
+		r = 1;
+	else if (symi_test_knob("noguard"))
 		r = dwarf_stage(st, &objs, &ds, derr, sizeof(derr));
 	else
 		r = symi_guard_index(st, fd, &objs, dwarf_stage, &ds, derr, sizeof(derr));
@@ -534,12 +635,17 @@ struct symtab *sym_open(const char *path, char *err, size_t errlen)
 		st->has_dwarf = 1;
 	}
 	finish_fns(st);
-	add_elf_objects(st, &objs);
+	symi_add_elf_objects(st, &objs);
 	if (st->oom || st->arena.failed) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	shrink_all(st);
+	if (st->lazy) {
+		/* Kept: every lazy step merges them in again. */
+		st->lazy->objs = objs;
+		objs.v = NULL;
+	}
 	symi_vfree(st, objs.v);
 	close(fd);
 	return st;
@@ -569,8 +675,10 @@ void sym_close(struct symtab *st)
 	symi_vfree(st, st->ranges);
 	symi_vfree(st, st->tops);
 	symi_arena_free(&st->arena);
-	if (st->region)
-		munmap(st->region, st->region_len);
+	symi_lazy_free(st->lazy);
+	for (size_t i = 0; i < st->nregions; i++)
+		munmap(st->regions[i].p, st->regions[i].len);
+	free(st->regions);
 	free(st);
 }
 

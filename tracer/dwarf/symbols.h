@@ -49,7 +49,9 @@ struct sym_var {
 };
 
 /*
- * Open path and index it.  Returns NULL with a one-line reason in err
+ * Open path.  Its DWARF is indexed one compilation unit at a time, when a
+ * query first needs that unit (symbols_lazy.c), or, for DWARF the unit
+ * directory cannot read (compressed sections...), whole here.  Returns NULL with a one-line reason in err
  * ("not an ELF file", "cannot open: ...") on failure; never exits.
  */
 struct symtab *sym_open(const char *path, char *err, size_t errlen);
@@ -149,6 +151,10 @@ int sym_type_pointee(const struct sym_type *t, const struct sym_type **pt);
  */
 size_t sym_var_count(const struct symtab *st);
 int sym_var_index(const struct symtab *st, size_t i, struct sym_var *out);
+/* Like sym_var_count(), but only the variables named name are sure to be
+ * among the first sym_var_count_named() entries (a lazily indexed module
+ * reads just the units defining name, not all). */
+size_t sym_var_count_named(const struct symtab *st, const char *name);
 
 /*
  * Up to max known variable names closest to name (edit distance), best

@@ -489,7 +489,13 @@ static int cmp_top(const void *a, const void *b)
 	return x->scope < y->scope ? -1 : x->scope > y->scope;
 }
 
-static void do_cu(struct dw *d, Dwarf_Die cu)
+void symi_sort_tops(struct symtab *st)
+{
+	if (st->ntops > 1)
+		qsort(st->tops, st->ntops, sizeof(*st->tops), cmp_top);
+}
+
+static void do_cu(struct dw *d, Dwarf_Die cu, int what)
 {
 	Dwarf_Error e = NULL;
 	Dwarf_Line_Context lctx = NULL;
@@ -499,10 +505,12 @@ static void do_cu(struct dw *d, Dwarf_Die cu)
 
 	d->base = symi_ok(d->dbg, dwarf_lowpc(cu, &lo, &e), &e) ? lo : 0;
 	d->cuname = symi_name(d->st, d->dbg, cu);
-	if (!symi_ok(d->dbg, dwarf_srclines_b(cu, &lver, &tcount, &lctx, &e), &e))
+	if (!(what & SYMI_ROWS) ||
+	    !symi_ok(d->dbg, dwarf_srclines_b(cu, &lver, &tcount, &lctx, &e), &e))
 		lctx = NULL;
 	symi_cu_files(d, cu, lctx);
-	walk(d, cu, -1, NULL);
+	if (what & SYMI_DIES)
+		walk(d, cu, -1, NULL);
 	while (d->npending && !d->st->oom) {
 		Dwarf_Off off = d->pending[--d->npending];
 		Dwarf_Die sub;
@@ -518,11 +526,26 @@ static void do_cu(struct dw *d, Dwarf_Die cu)
 	}
 }
 
-int symi_dwarf_index(struct symtab *st, int fd, char *err, size_t errlen)
+/* What of the unit at off is wanted (SYMI_DIES | SYMI_ROWS), 0 nothing. */
+static int wanted(const struct symi_want *only, size_t nonly, uint64_t off)
+{
+	if (!only)
+		return SYMI_DIES | SYMI_ROWS;
+	for (size_t i = 0; i < nonly; i++)
+		if (only[i].off == off)
+			return only[i].what;
+	return 0;
+}
+
+int symi_dwarf_index(struct symtab *st, int fd, const struct symi_want *only, size_t nonly,
+		     char *err, size_t errlen)
 {
 	struct dw d = { .st = st };
 	Dwarf_Error e = NULL;
 	int res, ncu = 0, ret = 0;
+	Dwarf_Unsigned here = 0;
+	struct symi_dwobj *obj = NULL;
+	size_t left = only ? nonly : SIZE_MAX;
 
 	/*
 	 * libdwarf's leak tracker (a search tree of every allocation) costs a
@@ -531,8 +554,7 @@ int symi_dwarf_index(struct symtab *st, int fd, char *err, size_t errlen)
 	 * flag is process-wide; this is the only libdwarf user in racewatch.
 	 */
 	dwarf_set_de_alloc_flag(0);
-	res = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL,
-			   &d.dbg, &e);
+	res = symi_dwarf_open(fd, &d.dbg, &obj, &e);
 	if (res == DW_DLV_NO_ENTRY)
 		return 0;
 	if (res != DW_DLV_OK) {
@@ -553,6 +575,8 @@ int symi_dwarf_index(struct symtab *st, int fd, char *err, size_t errlen)
 		Dwarf_Die cu = NULL;
 		Dwarf_Half tag;
 
+		if (left == 0)
+			break;	/* the units asked for are done */
 		res = dwarf_next_cu_header_d(d.dbg, 1, NULL, &ver, NULL, &asz, &osz,
 					     NULL, NULL, NULL, &next, &utype, &e);
 		if (res == DW_DLV_NO_ENTRY)
@@ -564,21 +588,31 @@ int symi_dwarf_index(struct symtab *st, int fd, char *err, size_t errlen)
 			ret = -1;
 			goto out;
 		}
+		Dwarf_Unsigned off = here;
+		int what = wanted(only, nonly, off);
+
+		here = next;
+		if (!what)
+			continue;
+		left--;
 		if (!symi_ok(d.dbg, dwarf_siblingof_b(d.dbg, NULL, 1, &cu, &e), &e))
 			continue;
 		if (symi_ok(d.dbg, dwarf_tag(cu, &tag, &e), &e) &&
 		    tag == DW_TAG_compile_unit) {
 			d.version = ver;
-			do_cu(&d, cu);
+			/* Units indexed apart still sort in file order. */
+			d.seq = (uint64_t)off << 20;
+			do_cu(&d, cu, what);
 			ncu++;
 		}
 		dwarf_dealloc_die(cu);
 		if (st->oom)
 			break;
 	}
-	symi_finish_lines(st);
-	if (st->ntops > 1)
-		qsort(st->tops, st->ntops, sizeof(*st->tops), cmp_top);
+	if (!st->delta) {
+		symi_finish_lines(st);
+		symi_sort_tops(st);
+	}
 	ret = ncu > 0;
 out:
 	symi_types_free(d.types);
@@ -586,7 +620,6 @@ out:
 	symi_map_free(&d.fileids);
 	free(d.cufiles);
 	free(d.pending);
-	dwarf_finish(d.dbg, &e);
-	symi_ok(NULL, DW_DLV_ERROR, &e);
+	symi_dwarf_close(d.dbg, obj);
 	return ret;
 }

@@ -3,7 +3,8 @@
  * function or source file that scopes it, compiler-made clone names
  * understood), every file-scope definition of a name (to tell an
  * ambiguous name), a function's local by name alone, the variable at an
- * address, and "is this a function".  Read-only on a finished symtab.
+ * address, and "is this a function".  Each first has the units it needs
+ * indexed (symbols_lazy.c), then reads the sorted index.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,21 +49,26 @@ static const struct sym_varent *in_func(const struct symtab *st, const char *n, 
 int sym_find_var(const struct symtab *st, const char *func, const char *name,
 		 struct sym_var *out)
 {
-	const char *n = symi_lookup(st, name);
 	const struct sym_varent *v;
+	const char *n;
 	char f[256];
 
-	if (!n)
-		return -1;
 	if (!func) {
+		symi_need_name(st, name);
+		if (!(n = symi_lookup(st, name)))
+			return -1;
 		v = in_func(st, n, NULL);
 	} else {
 		snprintf(f, sizeof(f), "%s", func);
 		for (v = NULL; !v;) {
-			const char *fi = symi_lookup(st, f);
+			const char *fi;
 			char *dot;
 
-			if (fi)
+			/* The unit of f first (lazy), then the names in it. */
+			symi_need_name(st, f);
+			fi = symi_lookup(st, f);
+			n = symi_lookup(st, name);
+			if (fi && n)
 				v = in_func(st, n, fi);
 			if (v || !(dot = strrchr(f, '.')) || dot == f)
 				break;
@@ -77,6 +83,8 @@ int sym_find_var(const struct symtab *st, const char *func, const char *name,
 
 int sym_find_vars(const struct symtab *st, const char *name, struct sym_var *out, int max)
 {
+	symi_need_static(st, name);
+
 	const char *n = symi_lookup(st, name);
 	const struct sym_varent *v = symi_first_named(st, n);
 	/* No variables at all: vars is NULL, and NULL + 0 is not C. */
@@ -102,6 +110,8 @@ int sym_find_vars(const struct symtab *st, const char *name, struct sym_var *out
 
 int sym_find_local(const struct symtab *st, const char *name, struct sym_var *out)
 {
+	symi_need_all(st);	/* an error message's detail: may take long */
+
 	const char *n = symi_lookup(st, name);
 	const struct sym_varent *v = symi_first_named(st, n);
 	/* No variables at all: vars is NULL, and NULL + 0 is not C. */
@@ -120,6 +130,7 @@ int sym_var_at(const struct symtab *st, uint64_t addr, struct sym_var *out)
 {
 	const struct sym_varent *best = NULL;
 
+	symi_need_addr(st, addr);
 	for (size_t i = 0; i < st->nvars; i++) {
 		const struct sym_varent *v = &st->vars[i];
 
@@ -144,6 +155,7 @@ int sym_is_function(const struct symtab *st, const char *name)
 	for (size_t i = 0; i < st->nfns; i++)
 		if (st->fns[i].name == n)
 			return 1;
+	symi_need_name(st, name);
 	for (size_t i = 0; i < st->nscopes; i++)
 		if (st->scopes[i].name == n && !st->scopes[i].inlined)
 			return 1;
@@ -152,6 +164,13 @@ int sym_is_function(const struct symtab *st, const char *name)
 
 size_t sym_var_count(const struct symtab *st)
 {
+	symi_need_all(st);
+	return st->nvars;
+}
+
+size_t sym_var_count_named(const struct symtab *st, const char *name)
+{
+	symi_need_static(st, name);
 	return st->nvars;
 }
 

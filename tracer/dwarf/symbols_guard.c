@@ -44,11 +44,15 @@
 #include "symbols_int.h"
 #include "util.h"
 
+/* The vectors a lazy step appends to (delta_vec() lists them). */
+enum { DV_VARS, DV_LINES, DV_FILES, DV_SCOPES, DV_RANGES, DV_TOPS, DV_STRLOG, DELTA_N };
+
 /* The head of a region; the rest holds arena blocks, then the vectors. */
 struct region_hdr {
 	size_t len;		/* bytes mapped */
 	size_t used;		/* next free byte, from the region's start */
 	size_t populated;	/* bytes mapped in ahead (symi_region_alloc) */
+	size_t arena_end;	/* the arena blocks end here; the vectors follow */
 	int full;		/* an allocation did not fit */
 	int done;		/* the child wrote everything below */
 	int r;			/* the stage's result */
@@ -56,6 +60,10 @@ struct region_hdr {
 	char stage[PATH_MAX];	/* the file being read, for the warning */
 	struct symtab st;	/* the child's symtab; vectors in the region */
 	struct symi_objs objs;
+	/* A lazy step (st->lazy): only what the child appended to each vector,
+	 * in the region, and the strings it interned. */
+	void *tail[DELTA_N];
+	size_t ntail[DELTA_N];
 };
 
 #define POPULATE_STEP ((size_t)2 << 20)
@@ -178,6 +186,13 @@ static pid_t guard_fork(void)
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 		setrlimit(RLIMIT_CORE, &no);
+		/* A crash must end the child by its signal, which is how the
+		 * parent tells it: no handler the process had (a test
+		 * harness's, a crash reporter's) may catch it here. */
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS };
+
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
 		/* glibc's "double free detected" would be a second line: the
 		 * parent's warning says it all. */
 		if (null >= 0)
@@ -218,6 +233,7 @@ static void child_index(struct region_hdr *h, struct symtab *st, struct symi_obj
 	cur = h;
 	symi_arena_seal(&st->arena);
 	h->r = stage(st, objs, arg, h->err, sizeof(h->err));
+	h->arena_end = h->used;
 	if (st->debug_path) {
 		char *dp = symi_region_alloc(strlen(st->debug_path) + 1);
 
@@ -238,7 +254,122 @@ static void child_index(struct region_hdr *h, struct symtab *st, struct symi_obj
 	_exit(0);
 }
 
+/* Vector i of st: its address, its length, its capacity, its element size. */
+static void delta_vec(struct symtab *st, int i, void ***v, size_t **n, size_t **cap, size_t *elsz)
+{
+	switch (i) {
+	case DV_VARS: *v = (void **)&st->vars; *n = &st->nvars; *cap = &st->capvars;
+		*elsz = sizeof(*st->vars); break;
+	case DV_LINES: *v = (void **)&st->lines; *n = &st->nlines; *cap = &st->caplines;
+		*elsz = sizeof(*st->lines); break;
+	case DV_FILES: *v = (void **)&st->files; *n = &st->nfiles; *cap = &st->capfiles;
+		*elsz = sizeof(*st->files); break;
+	case DV_SCOPES: *v = (void **)&st->scopes; *n = &st->nscopes; *cap = &st->capscopes;
+		*elsz = sizeof(*st->scopes); break;
+	case DV_RANGES: *v = (void **)&st->ranges; *n = &st->nranges; *cap = &st->capranges;
+		*elsz = sizeof(*st->ranges); break;
+	case DV_TOPS: *v = (void **)&st->tops; *n = &st->ntops; *cap = &st->captops;
+		*elsz = sizeof(*st->tops); break;
+	default: *v = (void **)&st->strlog; *n = &st->nstrlog; *cap = &st->capstrlog;
+		*elsz = sizeof(*st->strlog); break;
+	}
+}
+
+/*
+ * A lazy step's child: the vectors hold the parent's elements, then the
+ * step's; the step sorts nothing (st->delta), so the parent's part is as
+ * the parent has it, and only the appended part goes to the region.
+ */
+static void child_delta(struct region_hdr *h, struct symtab *st, symi_stage_fn *stage,
+			void *arg)
+{
+	size_t base[DELTA_N];
+	struct symi_objs none = { 0 };
+
+	cur = h;
+	symi_arena_seal(&st->arena);
+	for (int i = 0; i < DELTA_N; i++) {
+		void **v;
+		size_t *n, *cap, elsz;
+
+		delta_vec(st, i, &v, &n, &cap, &elsz);
+		base[i] = *n;
+	}
+	st->delta = 1;
+	h->r = stage(st, &none, arg, h->err, sizeof(h->err));
+	h->arena_end = h->used;
+	for (int i = 0; i < DELTA_N; i++) {
+		void **v, *t;
+		size_t *n, *cap, elsz;
+
+		delta_vec(st, i, &v, &n, &cap, &elsz);
+		t = (char *)*v + base[i] * elsz;
+		h->ntail[i] = *n - base[i];
+		if (to_region(&t, h->ntail[i], elsz))
+			_exit(3);
+		h->tail[i] = t;
+	}
+	if (h->full)
+		_exit(3);
+	h->st = *st;
+	h->done = 1;
+	_exit(0);
+}
+
 /* ---- the parent -------------------------------------------------------- */
+
+/*
+ * Take a lazy step's result: append the child's tails to this process's
+ * vectors (the elements before them are this process's own), put its
+ * strings in the set, take its arena (the new blocks in the region, linked
+ * to ours), and sort.  The region keeps only the arena blocks.
+ */
+static int adopt_delta(struct symtab *st, struct region_hdr *h)
+{
+	struct symi_region *rg;
+	size_t keep = (h->arena_end + 4095) & ~(size_t)4095;
+	int r = h->r;
+
+	for (int i = 0; i < DELTA_N && !st->oom; i++) {
+		void **v;
+		size_t *n, *cap, elsz;
+
+		delta_vec(st, i, &v, &n, &cap, &elsz);
+		if (!h->ntail[i])
+			continue;
+		if (!symi_push(v, cap, *n + h->ntail[i] - 1, elsz)) {
+			st->oom = 1;
+			break;
+		}
+		memcpy((char *)*v + *n * elsz, h->tail[i], h->ntail[i] * elsz);
+		*n += h->ntail[i];
+	}
+	if (symi_strs_reserve(st, st->nstrlog) < 0)
+		st->oom = 1;
+	for (size_t i = 0; i < st->nstrlog && !st->oom; i++)
+		if (symi_intern_ptr(st, st->strlog[i]) < 0)
+			st->oom = 1;
+	st->nstrlog = 0;
+	st->arena = h->st.arena;
+	st->oom |= h->st.oom;
+	symi_finish_lines(st);
+	symi_sort_tops(st);
+	rg = symi_push((void **)&st->regions, &st->capregions, st->nregions, sizeof(*rg));
+	if (rg) {
+		rg->p = h;
+		rg->len = keep;
+		st->nregions++;
+	} else {
+		st->oom = 1;
+		keep = (h->used + 4095) & ~(size_t)4095;	/* stays mapped */
+	}
+	if (h->len > keep) {
+		madvise((char *)h + keep, h->len - keep, MADV_REMOVE);
+		munmap((char *)h + keep, h->len - keep);
+	}
+	return r;
+}
+
 
 /*
  * Take over the child's index: its arena and its vectors stay where the
@@ -249,6 +380,8 @@ static int adopt(struct symtab *st, struct symi_objs *objs, struct region_hdr *h
 {
 	struct symtab old = *st;
 	struct symi_objs oldobjs = *objs;
+	struct symi_region *rg;
+	size_t keep;
 
 	*st = h->st;
 	*objs = h->objs;
@@ -256,8 +389,16 @@ static int adopt(struct symtab *st, struct symi_objs *objs, struct region_hdr *h
 	st->debug_path = h->st.debug_path ? strdup(h->st.debug_path) : NULL;
 	if (h->st.debug_path && !st->debug_path)
 		st->oom = 1;
-	st->region = h;
-	st->region_len = (h->used + 4095) & ~(size_t)4095;
+	free(old.debug_path);
+	keep = (h->used + 4095) & ~(size_t)4095;
+	rg = symi_push((void **)&st->regions, &st->capregions, st->nregions, sizeof(*rg));
+	if (rg) {
+		rg->p = h;
+		rg->len = keep;
+		st->nregions++;
+	} else {
+		st->oom = 1;	/* the region stays mapped until exit */
+	}
 	st->capsegs = st->nsegs;
 	st->capfns = st->nfns;
 	st->capvars = st->nvars;
@@ -278,12 +419,14 @@ static int adopt(struct symtab *st, struct symi_objs *objs, struct region_hdr *h
 	free(old.tops);
 	free(oldobjs.v);
 	/* Shared memory outlives munmap() while a part stays mapped: give
-	 * back the pages mapped ahead first. */
-	if (h->len > st->region_len) {
-		madvise((char *)h + st->region_len, h->len - st->region_len, MADV_REMOVE);
-		munmap((char *)h + st->region_len, h->len - st->region_len);
+	 * back the pages mapped ahead (and a lazy symtab's vectors) first. */
+	int r = h->r;
+
+	if (h->len > keep) {
+		madvise((char *)h + keep, h->len - keep, MADV_REMOVE);
+		munmap((char *)h + keep, h->len - keep);
 	}
-	return h->r;
+	return r;
 }
 
 /* A shared mapping big enough for any index: address space, not memory
@@ -324,15 +467,18 @@ int symi_guard_index(struct symtab *st, int fd, struct symi_objs *objs,
 		munmap(h, h->len);
 		return stage(st, objs, arg, err, errlen);
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (st->lazy)
+			child_delta(h, st, stage, arg);
 		child_index(h, st, objs, stage, arg);
+	}
 	status = reap(pid);
 	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && h->done) {
 		int r;
 
 		/* One call maps the child's pages here too. */
 		madvise(h, (h->used + 4095) & ~(size_t)4095, MADV_POPULATE_WRITE);
-		r = adopt(st, objs, h);
+		r = st->lazy ? adopt_delta(st, h) : adopt(st, objs, h);
 
 		if (r < 0)
 			snprintf(err, errlen, "%s", h->err);

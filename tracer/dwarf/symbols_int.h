@@ -30,6 +30,7 @@ struct arena_blk;
 struct arena {
 	struct arena_blk *head;
 	int failed;		/* an allocation failed: the index is incomplete */
+	int sealed;		/* the next allocation starts a new block */
 };
 
 void *symi_alloc(struct arena *a, size_t n);	/* zeroed, 8-aligned; NULL on OOM */
@@ -80,6 +81,8 @@ enum {
 	RANK_GONE,		/* optimized out */
 };
 
+#define SEQ_ELF UINT64_MAX
+
 struct sym_varent {
 	const char *name;
 	const char *func;	/* enclosing function, NULL at file scope */
@@ -88,7 +91,9 @@ struct sym_varent {
 	uint64_t addr, size;
 	const struct sym_type *type;
 	int rank;
-	uint32_t seq;		/* discovery order: earlier CU first */
+	uint64_t seq;		/* discovery order: earlier CU first (the unit's
+				 * offset << 20, then a count); SEQ_ELF: an ELF
+				 * symbol DWARF does not describe */
 	const char *decl_file;	/* DW_AT_decl_file (statics only), or NULL */
 	uint32_t decl_line;
 	const char *cu;		/* the unit's DW_AT_name (file statics), or NULL */
@@ -165,10 +170,26 @@ struct symtab {
 	 * call, the one part of a symtab that changes after sym_open(). */
 	struct symi_ptr *ptr;
 
-	/* The shared mapping the guard's child indexed into (symbols_guard.c):
-	 * holds arena blocks, unmapped by sym_close().  NULL if none. */
-	void *region;
-	size_t region_len;
+	/* The shared mappings the guard's children indexed into
+	 * (symbols_guard.c): they hold arena blocks, unmapped by sym_close(). */
+	struct symi_region *regions;
+	size_t nregions, capregions;
+
+	/* The units not indexed yet (symbols_lazy.c), or NULL when sym_open()
+	 * indexed everything. */
+	struct symi_lazy *lazy;
+
+	/* Set in the guard's child during a lazy step: the strings it interns
+	 * are logged for the parent, and sorting is left to the parent, which
+	 * takes only what the step appended (symbols_guard.c). */
+	int delta;
+	const char **strlog;
+	size_t nstrlog, capstrlog;
+};
+
+struct symi_region {
+	void *p;
+	size_t len;
 };
 
 /* An ELF data object, kept until DWARF has been read (symbols.c's
@@ -177,12 +198,84 @@ struct symi_obj {
 	const char *name;
 	uint64_t addr, size;
 	int tls, global;
+	int hidden;		/* not an identifier ("count.0"): kept only to
+				 * find the unit of an address (lazy mode) */
+	const char *file;	/* a local's STT_FILE (lazy mode), or NULL */
+	int nodwarf;		/* lazy: no unit holds its address (assembly) */
 };
 
 struct symi_objs {
 	struct symi_obj *v;
 	size_t n, cap;
+	size_t nfiles;		/* STT_FILE symbols seen */
 };
+
+/* ---- the unit directory (symbols_cudir.c) and lazy indexing
+ * (symbols_lazy.c) ------------------------------------------------------ */
+
+/* A unit defining a name at top level; a list per name. */
+struct symi_curef {
+	uint32_t cu;
+	struct symi_curef *next;
+};
+
+struct symi_cu {
+	uint64_t off;		/* unit header in .debug_info */
+	const char *name;	/* DW_AT_name, interned, or NULL */
+	uint64_t lo, hi;	/* DW_AT_low_pc / high_pc, 0 if not given */
+	int anywhere;		/* pc ranges unknown (DW_AT_ranges only) */
+	int indexed;		/* SYMI_DIES | SYMI_ROWS read so far */
+};
+
+struct symi_curange {
+	uint64_t lo, hi;
+	uint32_t cu;
+};
+
+struct symi_lazy {
+	char *path;		/* the file the DWARF is in (module or debug file) */
+	struct symi_cu *cus;
+	size_t ncus, capcus;
+	struct symi_curange *ranges;
+	size_t nranges, capranges;
+	struct symi_map names;	/* interned name -> struct symi_curef list */
+	struct symi_objs objs;	/* ELF data symbols, merged in after each step */
+	size_t nindexed;
+	int failed;		/* indexing failed: ELF symbols only from then on */
+	int names_read;		/* names map: 0 not yet, 1 read, -1 failed */
+	int elf_partial;	/* .symtab lacks locals' STT_FILEs: names go by DWARF */
+	uint64_t info_off, info_size;	/* .debug_info in the file */
+};
+
+/* Read the directory from elf (a libelf Elf *) into a new symi_lazy, names
+ * interned in st; NULL when the DWARF is absent, compressed or uses
+ * something the reader does not know (then index it all, the old way). */
+struct symi_lazy *symi_cudir_read(struct symtab *st, void *elf);
+void symi_lazy_free(struct symi_lazy *lz);
+/* Read the names of every unit's top-level DIEs into lz->names (once);
+ * 0, or -1 if the file cannot be read as at open. */
+int symi_cudir_names(struct symtab *st);
+/* The units defining interned name at top level, or NULL (after
+ * symi_cudir_names()). */
+const struct symi_curef *symi_cudir_named(const struct symi_lazy *lz, const char *interned);
+/* Up to max units whose DIEs contain DW_OP_addr addr. */
+size_t symi_cudir_addr(const struct symi_lazy *lz, uint64_t addr, uint32_t *out, size_t max);
+/* Up to max units whose pc ranges hold pc (else those with unknown ranges). */
+size_t symi_cudir_at(const struct symi_lazy *lz, uint64_t pc, uint32_t *out, size_t max);
+
+/* Index what a query needs before it reads st (no-ops on an eager symtab):
+ * the units defining name, the units holding pc, the units of the ELF
+ * symbols covering a data address, everything. */
+void symi_need_name(const struct symtab *st, const char *name);
+/* The same for a name only wanted as a fixed-address variable: the ELF
+ * symbols tell where (no unit defines one without a symbol). */
+void symi_need_static(const struct symtab *st, const char *name);
+void symi_need_pc(const struct symtab *st, uint64_t pc);
+void symi_need_addr(const struct symtab *st, uint64_t addr);
+void symi_need_all(const struct symtab *st);
+
+/* Fold objs into st->vars after DWARF (symbols.c); leaves vars sorted. */
+void symi_add_elf_objects(struct symtab *st, struct symi_objs *objs);
 
 /* ---- the guard (symbols_guard.c) -------------------------------------- */
 
@@ -233,6 +326,14 @@ void symi_ptr_free(struct symi_ptr *p);
  * st->vars, or NULL (symbols_lookup.c). */
 const struct sym_varent *symi_first_named(const struct symtab *st, const char *name);
 
+/* Make room for more strings at once (one rehash, not one per doubling);
+ * 0, or -1 on OOM. */
+int symi_strs_reserve(struct symtab *st, size_t more);
+/* Put p, a string another process interned (a lazy step's child), in the
+ * set as it is; 0, or -1 on OOM. */
+int symi_intern_ptr(struct symtab *st, const char *p);
+/* Sort st->tops by address (after a unit's scopes were added). */
+void symi_sort_tops(struct symtab *st);
 /* The one copy of s (NULL in, NULL out; NULL on OOM). */
 const char *symi_intern(struct symtab *st, const char *s);
 /* The interned copy of s if there is one; never adds. */
@@ -289,7 +390,7 @@ struct dw {
 	size_t ncufiles, capcufiles;
 	int64_t fbase;		/* 0 for DWARF 5, 1 before */
 
-	uint32_t seq;
+	uint64_t seq;
 	Dwarf_Off *pending;	/* nested subprograms, indexed after their parent */
 	size_t npending, cappending;
 	int depth;
@@ -310,10 +411,27 @@ void symi_finish_lines(struct symtab *st);
 
 /*
  * Index the DWARF of the ELF file open on fd into st: variables, scopes and
- * lines.  Returns 1 if there was DWARF, 0 if the file has none, -1 with a
+ * lines; when only is not NULL, only what only[0..nonly) asks of the
+ * units whose headers it names.  Returns 1 if there was DWARF, 0 if the file has none, -1 with a
  * reason in err if it is unreadable.  Sorting is left to the caller.
  */
-int symi_dwarf_index(struct symtab *st, int fd, char *err, size_t errlen);
+#define SYMI_DIES 1	/* variables, types, scopes */
+#define SYMI_ROWS 2	/* line rows */
+struct symi_want {
+	uint64_t off;		/* unit header in .debug_info */
+	int what;		/* SYMI_DIES | SYMI_ROWS */
+};
+int symi_dwarf_index(struct symtab *st, int fd, const struct symi_want *only, size_t nonly,
+		     char *err, size_t errlen);
+
+/*
+ * dwarf_init_b() with the sections given by libelf's mapping of fd
+ * (symbols_obj.c): DW_DLV_OK with *dbg and *obj, which symi_dwarf_close()
+ * ends together; DW_DLV_NO_ENTRY when there is no DWARF; DW_DLV_ERROR.
+ */
+struct symi_dwobj;
+int symi_dwarf_open(int fd, Dwarf_Debug *dbg, struct symi_dwobj **obj, Dwarf_Error *e);
+void symi_dwarf_close(Dwarf_Debug dbg, struct symi_dwobj *obj);
 
 /*
  * The separate debug file of the module open as elf (a libelf Elf *) at

@@ -116,6 +116,7 @@ static int top_at(const struct symtab *st, uint64_t addr, uint32_t *scope)
 int sym_frames_at(const struct symtab *st, uint64_t addr,
 		  struct sym_frame *out, int max)
 {
+	symi_need_pc(st, addr);
 	const struct sym_line *ln = line_at(st, addr);
 	const char *file = ln && ln->line ? st->files[ln->file] : NULL;
 	int line = ln ? (int)ln->line : 0;
@@ -216,6 +217,7 @@ static int edit_distance(const char *a, const char *b, int limit)
 int sym_suggest(const struct symtab *st, const char *name,
 		const char **out, int max)
 {
+	symi_need_all(st);
 	int qualified = strstr(name, "::") != NULL;
 	int limit = (int)strlen(name) / 3;
 	int dist[16];

@@ -39,6 +39,7 @@ struct ptr_span {
 struct symi_ptr {
 	int fd;
 	Dwarf_Debug dbg;	/* NULL: the DWARF could not be reopened */
+	struct symi_dwobj *obj;	/* the sections dbg reads (symbols_obj.c) */
 	struct symtab *scratch;	/* owns the types and strings built here */
 	struct symi_types *types;
 	struct ptr_fn *fns;
@@ -60,12 +61,8 @@ void symi_ptr_free(struct symi_ptr *p)
 	free(p->spans);
 	symi_types_free(p->types);
 	sym_close(p->scratch);
-	if (p->dbg) {
-		Dwarf_Error e = NULL;
-
-		dwarf_finish(p->dbg, &e);
-		symi_ok(NULL, DW_DLV_ERROR, &e);
-	}
+	if (p->dbg)
+		symi_dwarf_close(p->dbg, p->obj);
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p);
@@ -145,8 +142,10 @@ static void open_dwarf(struct symi_ptr *p, const char *path)
 	p->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (p->fd < 0)
 		return;
-	if (dwarf_init_b(p->fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL,
-			 &p->dbg, &e) != DW_DLV_OK) {
+	/* Not dwarf_init_b(): once called, libdwarf 20210528 keeps a global
+	 * hook into its own ELF reader that dwarf_object_init_b() then calls
+	 * with symbols_obj.c's object, and crashes. */
+	if (symi_dwarf_open(p->fd, &p->dbg, &p->obj, &e) != DW_DLV_OK) {
 		symi_ok(NULL, DW_DLV_ERROR, &e);
 		p->dbg = NULL;
 		return;

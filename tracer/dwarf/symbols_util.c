@@ -27,7 +27,7 @@ void *symi_alloc(struct arena *a, size_t n)
 	struct arena_blk *b = a->head;
 
 	n = (n + 7) & ~(size_t)7;
-	if (!b || b->size - b->used < n) {
+	if (!b || a->sealed || b->size - b->used < n) {
 		size_t sz = n > ARENA_BLK / 4 ? n : ARENA_BLK;
 
 		int shared = symi_region_active();
@@ -42,13 +42,14 @@ void *symi_alloc(struct arena *a, size_t n)
 		b->shared = shared;
 		/* A big lone object gets its own block behind the current one,
 		 * so the current block keeps serving small requests. */
-		if (sz > ARENA_BLK && a->head) {
+		if (sz > ARENA_BLK && a->head && !a->sealed) {
 			b->next = a->head->next;
 			a->head->next = b;
 		} else {
 			b->next = a->head;
 			a->head = b;
 		}
+		a->sealed = 0;
 	}
 	void *p = b->data + b->used;
 
@@ -59,8 +60,9 @@ void *symi_alloc(struct arena *a, size_t n)
 
 void symi_arena_seal(struct arena *a)
 {
-	if (a->head)
-		a->head->used = a->head->size;
+	/* Not a write to the current block: it may be shared with the
+	 * parent (an earlier guard region). */
+	a->sealed = 1;
 }
 
 void symi_arena_free(struct arena *a)
@@ -76,9 +78,13 @@ void symi_arena_free(struct arena *a)
 
 int symi_in_region(const struct symtab *st, const void *p)
 {
-	const char *r = st ? st->region : NULL;
+	for (size_t i = 0; st && i < st->nregions; i++) {
+		const char *r = st->regions[i].p;
 
-	return r && (const char *)p >= r && (const char *)p < r + st->region_len;
+		if ((const char *)p >= r && (const char *)p < r + st->regions[i].len)
+			return 1;
+	}
+	return 0;
 }
 
 void symi_vfree(const struct symtab *st, void *p)
@@ -178,9 +184,8 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static int strset_grow(struct symtab *st)
+static int strset_resize(struct symtab *st, size_t nc)
 {
-	size_t nc = st->strcap ? st->strcap * 2 : 1024;
 	const char **n = calloc(nc, sizeof(*n));
 
 	if (!n)
@@ -200,6 +205,20 @@ static int strset_grow(struct symtab *st)
 	st->strs = n;
 	st->strcap = nc;
 	return 0;
+}
+
+static int strset_grow(struct symtab *st)
+{
+	return strset_resize(st, st->strcap ? st->strcap * 2 : 1024);
+}
+
+int symi_strs_reserve(struct symtab *st, size_t more)
+{
+	size_t nc = st->strcap ? st->strcap : 1024;
+
+	while ((st->nstrs + more + 1) * 2 > nc)
+		nc *= 2;
+	return nc == st->strcap ? 0 : strset_resize(st, nc);
 }
 
 const char *symi_intern(struct symtab *st, const char *s)
@@ -226,7 +245,32 @@ const char *symi_intern(struct symtab *st, const char *s)
 	memcpy(copy, s, len);
 	st->strs[i] = copy;
 	st->nstrs++;
+	if (st->delta) {
+		const char **l = symi_push((void **)&st->strlog, &st->capstrlog, st->nstrlog,
+					   sizeof(*l));
+
+		if (!l) {
+			st->oom = 1;
+			return NULL;
+		}
+		*l = copy;
+		st->nstrlog++;
+	}
 	return copy;
+}
+
+int symi_intern_ptr(struct symtab *st, const char *p)
+{
+	if ((st->nstrs + 1) * 2 > st->strcap && strset_grow(st) < 0)
+		return -1;
+	size_t i = str_hash(p) & (st->strcap - 1);
+
+	for (; st->strs[i]; i = (i + 1) & (st->strcap - 1))
+		if (strcmp(st->strs[i], p) == 0)
+			return 0;
+	st->strs[i] = p;
+	st->nstrs++;
+	return 0;
 }
 
 const char *symi_lookup(const struct symtab *st, const char *s)
