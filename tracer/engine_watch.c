@@ -126,7 +126,7 @@ static int static_var_at(struct proc *p, uint64_t addr, char *out, size_t outlen
 			bias = p->exe_bias;
 		else if (E.o->modules && as_module_path(p->as, i) && wanted_module(as_module_path(p->as, i)))
 			st = as_module(p->as, i, &bias);
-		if (st && addr >= bias && sym_var_at(st, addr - bias, &v) == 0 && v.kind == SYM_STATIC &&
+		if (st && addr >= bias && sym_static_at(st, addr - bias, &v) == 0 && v.kind == SYM_STATIC &&
 		    v.size)
 			break;
 	}

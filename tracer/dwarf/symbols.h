@@ -135,6 +135,11 @@ int sym_find_local(const struct symtab *st, const char *name, struct sym_var *ou
 /* The fixed-address variable whose bytes hold addr (link-time), the
  * smallest if several do: 0 and *out, or -1. */
 int sym_var_at(const struct symtab *st, uint64_t addr, struct sym_var *out);
+/* The same as cheaply as it is known, to name a sampled access while the
+ * program runs: a lazily indexed module that has not read the unit answers
+ * from its ELF symbols (name, address, size only; a function static's
+ * "count.0" as "count") instead of indexing the unit there and then. */
+int sym_static_at(const struct symtab *st, uint64_t addr, struct sym_var *out);
 
 /* 1 if name is a function of the module (ELF symbol or DWARF subprogram). */
 int sym_is_function(const struct symtab *st, const char *name);

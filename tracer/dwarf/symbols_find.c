@@ -126,11 +126,11 @@ int sym_find_local(const struct symtab *st, const char *name, struct sym_var *ou
 	return -1;
 }
 
-int sym_var_at(const struct symtab *st, uint64_t addr, struct sym_var *out)
+/* sym_var_at() among what is indexed now. */
+static int var_at_indexed(const struct symtab *st, uint64_t addr, struct sym_var *out)
 {
 	const struct sym_varent *best = NULL;
 
-	symi_need_addr(st, addr);
 	for (size_t i = 0; i < st->nvars; i++) {
 		const struct sym_varent *v = &st->vars[i];
 
@@ -143,6 +143,44 @@ int sym_var_at(const struct symtab *st, uint64_t addr, struct sym_var *out)
 	if (!best)
 		return -1;
 	fill(best, out);
+	return 0;
+}
+
+int sym_var_at(const struct symtab *st, uint64_t addr, struct sym_var *out)
+{
+	symi_need_addr(st, addr);
+	return var_at_indexed(st, addr, out);
+}
+
+int sym_static_at(const struct symtab *cst, uint64_t addr, struct sym_var *out)
+{
+	struct symtab *st = (struct symtab *)cst;
+	const struct symi_obj *best = NULL;
+	char name[256];
+
+	if (!st->lazy || st->lazy->failed || var_at_indexed(st, addr, out) == 0)
+		return st->lazy && !st->lazy->failed ? 0 : sym_var_at(st, addr, out);
+	for (size_t i = 0; i < st->lazy->objs.n; i++) {
+		const struct symi_obj *o = &st->lazy->objs.v[i];
+
+		if (o->tls || !o->size || addr < o->addr || addr - o->addr >= o->size)
+			continue;
+		if (!best || o->size < best->size)
+			best = o;
+	}
+	if (!best)
+		return -1;
+	/* "count.0", a function's static: DWARF calls it "count". */
+	snprintf(name, sizeof(name), "%s", best->name);
+	if (best->hidden && strchr(name + 1, '.'))
+		*strchr(name + 1, '.') = '\0';
+	memset(out, 0, sizeof(*out));
+	if (!(out->name = symi_intern(st, name)))
+		return -1;
+	out->kind = SYM_STATIC;
+	out->addr = best->addr;
+	out->size = best->size;
+	out->external = best->global;
 	return 0;
 }
 
