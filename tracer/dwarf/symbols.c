@@ -334,14 +334,22 @@ static int open_lazy(struct symtab *st, Elf *elf, struct symi_objs *objs)
 		char err[256];
 
 		delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL);
+		/* The symbols first: inflating a compressed section (the
+		 * directory) changes its header, which load_sections() checks
+		 * against the file.  They are dropped with the module if the
+		 * directory cannot be read: sym_open() fails over to the eager
+		 * path, which reads them again. */
+		size_t nobjs = objs->n;
+
 		if (delf && elf_kind(delf) == ELF_K_ELF && fstat(dfd, &sb) == 0 &&
-		    (lz = symi_cudir_read(st, delf)) &&
-		    load_sections(st, delf, (uint64_t)sb.st_size, objs, err, sizeof(err)) == 0) {
+		    load_sections(st, delf, (uint64_t)sb.st_size, objs, err, sizeof(err)) == 0 &&
+		    (lz = symi_cudir_read(st, delf))) {
 			if (!(lz->path = strdup(dpath)) || !(st->debug_path = strdup(dpath)))
 				st->oom = 1;
-		} else if (lz) {
+		} else {
 			symi_lazy_free(lz);
 			lz = NULL;
+			objs->n = nobjs;
 		}
 	}
 	if (lz && lz->path && !st->oom) {

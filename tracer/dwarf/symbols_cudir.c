@@ -652,8 +652,9 @@ static int read_aranges(struct symi_lazy *lz, const struct sec *s)
 	return 0;
 }
 
-/* The raw sections; -1 when a needed one is compressed or unreadable.
- * *info_off is where .debug_info starts in the file. */
+/* The raw sections, compressed ones inflated; -1 when one is unreadable.
+ * *info_off is where .debug_info starts in the file (UINT64_MAX: it is
+ * compressed there). */
 static int get_sections(Elf *elf, struct sects *s, uint64_t *info_off)
 {
 	size_t shstr;
@@ -686,14 +687,21 @@ static int get_sections(Elf *elf, struct sects *s, uint64_t *info_off)
 			return -1;
 		if (!to || sh.sh_type == SHT_NOBITS)
 			continue;
-		if (sh.sh_flags & SHF_COMPRESSED)
-			return -1;
-		if (!(d = elf_rawdata(scn, NULL)) || !d->d_buf || d->d_size != sh.sh_size)
-			return -1;
+		if (sh.sh_flags & SHF_COMPRESSED) {
+			/* Debian's -dbg files: inflated here (libelf keeps the
+			 * copy until elf_end()); no file offset to pread. */
+			if (elf_compress(scn, 0, 0) < 0 || !(d = elf_getdata(scn, NULL)) || !d->d_buf)
+				return -1;
+			if (to == &s->info)
+				*info_off = UINT64_MAX;
+		} else {
+			if (!(d = elf_rawdata(scn, NULL)) || !d->d_buf || d->d_size != sh.sh_size)
+				return -1;
+			if (to == &s->info)
+				*info_off = sh.sh_offset;
+		}
 		to->p = d->d_buf;
 		to->n = d->d_size;
-		if (to == &s->info)
-			*info_off = sh.sh_offset;
 	}
 	return s->info.p && s->abbrev.p ? 0 : -1;
 }
@@ -801,7 +809,8 @@ size_t symi_cudir_addr(const struct symi_lazy *lz, uint64_t addr, uint32_t *out,
 	pat[0] = DW_OP_addr;
 	for (int i = 0; i < 8; i++)
 		pat[1 + i] = (uint8_t)(addr >> (8 * i));
-	if (!lz->info_size || (fd = open(lz->path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (!lz->info_size || lz->info_off == UINT64_MAX ||
+	    (fd = open(lz->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	if (!(buf = malloc(CHUNK))) {
 		close(fd);

@@ -244,7 +244,8 @@ struct symi_lazy {
 	int failed;		/* indexing failed: ELF symbols only from then on */
 	int names_read;		/* names map: 0 not yet, 1 read, -1 failed */
 	int elf_partial;	/* .symtab lacks locals' STT_FILEs: names go by DWARF */
-	uint64_t info_off, info_size;	/* .debug_info in the file */
+	uint64_t info_off, info_size;	/* .debug_info in the file (info_off
+					 * UINT64_MAX: compressed) */
 };
 
 /* Read the directory from elf (a libelf Elf *) into a new symi_lazy, names
