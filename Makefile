@@ -219,6 +219,11 @@ uninstall:
 
 # Overhead and detection against native, ThreadSanitizer, Helgrind and DRD,
 # plus the raw cost of a watchpoint hit here: prints one table and writes
+# bench/startup.sh's step-by-step cost of opening a module's symbols.
+$(O)/bench/symopen: bench/symopen.c $(O)/libracewatch.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libracewatch.a $(LIBS)
+
 # bench/RESULTS.md (~15 min; QUICK=1 for a short run, see bench/run.sh).
 .PHONY: bench
 bench: all
