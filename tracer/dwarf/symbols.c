@@ -1,14 +1,19 @@
 /*
  * symbols — open one module: read its ELF symbol tables and program
- * headers, let symbols_dwarf.c index its DWARF, sort and merge the result.
- * See symbols.h for the contract and symbols_int.h for the layout; the
- * queries are in symbols_lookup.c.
+ * headers and the directory of its DWARF units; units are indexed later,
+ * as queries need them (symbols_lazy.c), or, when the directory cannot be
+ * read, all here through symbols_dwarf.c; sort and merge the result.  See
+ * symbols.h for the contract and symbols_int.h for the layout; the queries
+ * are in symbols_lookup.c and symbols_find.c.
  *
- * Everything is read at sym_open(); afterwards a symtab is immutable, so
- * lookups are plain binary searches and the strings they return stay valid
- * until sym_close().
+ * A symtab changes only by growing (a lazy step appends a unit's entries
+ * and sorts again); strings and types a query returned stay valid until
+ * sym_close().
  *
  *   symbols.c         open, ELF, sort, close
+ *   symbols_cudir.c   the unit directory, read from the raw sections
+ *   symbols_lazy.c    which units a query needs; indexing them
+ *   symbols_obj.c     libdwarf's view of the sections (libelf's mapping)
  *   symbols_dwarf.c   units, DIE walk, scopes (subprograms, inlines)
  *   symbols_vars.c    variables and where they live
  *   symbols_types.c   types and the member / index / marking queries

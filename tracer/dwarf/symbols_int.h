@@ -6,10 +6,10 @@
  * Ownership: every string, type and member lives in the symtab's arena and
  * dies with sym_close(); the arrays (functions, variables, lines, scopes) are
  * plain malloc'd vectors freed there too.  libdwarf is used only while
- * sym_open() indexes the module and is finished before it returns, so a
- * symtab holds no libdwarf or libelf state afterwards, with one exception:
- * sym_name_through_ptr() reopens the DWARF on its first call and keeps it
- * (st->ptr) until sym_close().
+ * units are indexed (at sym_open(), or in a lazy step, symbols_lazy.c) and
+ * is finished each time, so a symtab holds no libdwarf or libelf state in
+ * between, with one exception: sym_name_through_ptr() reopens the DWARF on
+ * its first call and keeps it (st->ptr) until sym_close().
  */
 #ifndef RACEWATCH_SYMBOLS_INT_H
 #define RACEWATCH_SYMBOLS_INT_H
