@@ -16,6 +16,10 @@
  *      valid): nothing is indexed or copied twice.  Cost, measured with
  *      bench/startup.sh: +30 ms (+10%) on a 5.6 MB program with 2.2 MB of
  *      .debug_info, +30 ms on libc's debug file, under 5 ms on a sample.
+ *      A lazy step (symbols_lazy.c: one more unit of an open module) runs
+ *      the same way, but its child copies to the region only what it
+ *      appended to each vector and the strings it interned, and the parent
+ *      appends those to its own vectors and sorts (adopt_delta()).
  *   2. Later libdwarf work (symbols_ptr.c) is verified first: the same
  *      call in a forked child, which starts as an exact copy of this
  *      process and so does exactly what this process will do next.

@@ -1,8 +1,9 @@
 /*
  * symbols_lookup — the queries of symbols.h on an indexed module: function
  * at an address, inline frame chain with lines, variables by name, "did you
- * mean" suggestions, and type size / name / marking / member / element.  Everything here is read-only on a finished
- * symtab (see symbols.c and symbols_dwarf.c for how it is built).
+ * mean" suggestions, and type size / name / marking / member / element.  A query first has the units it reads
+ * indexed (symbols_lazy.c), then only reads (see symbols.c and
+ * symbols_dwarf.c for how the index is built).
  */
 #include <stdio.h>
 #include <stdlib.h>
