@@ -33,17 +33,19 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* Only the line (sym_line_at()): a lazily indexed program reads the line
+ * rows of the unit that takes the address, not all of that unit. */
 static void where(const struct symtab *st, uint64_t pc, char *buf, size_t len)
 {
-	struct sym_frame f[8];
+	const char *file, *fn;
 	char esc[128];
-	int n = sym_frames_at(st, pc, f, 8);
+	int line;
 
-	if (n > 0 && f[0].file && f[0].line) {
-		rw_escape(esc, sizeof(esc), base_name(f[0].file));
-		snprintf(buf, len, "%s:%d", esc, f[0].line);
-	} else if (n > 0 && f[0].func) {
-		rw_escape(esc, sizeof(esc), f[0].func);
+	if (sym_line_at(st, pc, &file, &line) == 0) {
+		rw_escape(esc, sizeof(esc), base_name(file));
+		snprintf(buf, len, "%s:%d", esc, line);
+	} else if ((fn = sym_func_at(st, pc, NULL, NULL))) {
+		rw_escape(esc, sizeof(esc), fn);
 		snprintf(buf, len, "%s", esc);
 	} else {
 		snprintf(buf, len, "0x%llx", (unsigned long long)pc);

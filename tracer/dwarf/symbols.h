@@ -108,6 +108,11 @@ int sym_func_named(const struct symtab *st, const char *name, uint64_t *addr);
 int sym_frames_at(const struct symtab *st, uint64_t addr,
 		  struct sym_frame *out, int max);
 
+/* Only the source line at addr (the innermost frame's, as sym_frames_at()'s
+ * out[0]), cheaper on a lazily indexed module: its unit's line rows alone
+ * are read.  0 with *file and *line, or -1 if unknown. */
+int sym_line_at(const struct symtab *st, uint64_t addr, const char **file, int *line);
+
 /*
  * Find a variable (symbols_find.c).  func == NULL: a global or file-static
  * named name (a global wins over a file-static of another CU; among

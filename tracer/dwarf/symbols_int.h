@@ -272,6 +272,7 @@ void symi_need_name(const struct symtab *st, const char *name);
  * symbols tell where (no unit defines one without a symbol). */
 void symi_need_static(const struct symtab *st, const char *name);
 void symi_need_pc(const struct symtab *st, uint64_t pc);
+void symi_need_rows(const struct symtab *st, uint64_t pc);	/* line rows only */
 void symi_need_addr(const struct symtab *st, uint64_t addr);
 void symi_need_all(const struct symtab *st);
 

@@ -253,6 +253,14 @@ void symi_need_pc(const struct symtab *cst, uint64_t pc)
 		need_code(st, pc, SYMI_DIES | SYMI_ROWS);
 }
 
+void symi_need_rows(const struct symtab *cst, uint64_t pc)
+{
+	struct symtab *st = (struct symtab *)cst;
+
+	if (st->lazy && !st->lazy->failed)
+		need_code(st, pc, SYMI_ROWS);
+}
+
 void symi_need_addr(const struct symtab *cst, uint64_t addr)
 {
 	struct symtab *st = (struct symtab *)cst;

@@ -112,6 +112,19 @@ static int top_at(const struct symtab *st, uint64_t addr, uint32_t *scope)
 	return -1;
 }
 
+int sym_line_at(const struct symtab *st, uint64_t addr, const char **file, int *line)
+{
+	symi_need_rows(st, addr);
+
+	const struct sym_line *ln = line_at(st, addr);
+
+	if (!ln || !ln->line)
+		return -1;
+	*file = st->files[ln->file];
+	*line = (int)ln->line;
+	return 0;
+}
+
 #define MAX_INLINE_DEPTH 64
 
 int sym_frames_at(const struct symtab *st, uint64_t addr,
