@@ -42,7 +42,17 @@ void probe_mechanism(enum probe_mech m, unsigned tries, struct probe_result *r);
  */
 int probe_works(enum probe_mech m, char *why, size_t whylen);
 
-/* `racewatch probe`: one line per mechanism; exit 1 when none works. */
+/*
+ * Microseconds of kernel time one armed debug-register slot adds to each
+ * context switch of its thread, as `racewatch probe` last measured it this
+ * boot (cached with the answers above), or -1 when it never did.  Measuring
+ * takes ~0.3 s of pinned ping-pong, too long for every start-up: run and
+ * attach only read it (duty.c has a default).
+ */
+double probe_switch_cost_us(void);
+
+/* `racewatch probe`: one line per mechanism; exit 1 when none works;
+ * the per-switch cost is measured and cached too. */
 int probe_main(void);
 
 #endif
