@@ -287,7 +287,7 @@ static void rate_update(struct thread *t, uint64_t now)
 		double f = cost > 0 ? budget / cost : 1.0;
 
 		f = f < ARM_F_MIN ? ARM_F_MIN : f > ARM_F_FULL ? 1.0 : f;
-		if (f != t->ad_f)
+		if (f < t->ad_f * 0.8 || f > t->ad_f * 1.25)	/* said when it moves */
 			rw_debug("thread %d: %.0f switches/s, %d slot(s): armed %.0f%% of the time",
 				 (int)t->tid, rate, nslots, 100.0 * f);
 		t->ad_f = f;
