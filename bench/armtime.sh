@@ -22,7 +22,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 O=${O:-build}
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; ARM_ROUNDS=${ARM_ROUNDS:-50000}; else REPS=${REPS:-3}; ARM_ROUNDS=${ARM_ROUNDS:-200000}; fi
+if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; ARM_ROUNDS=${ARM_ROUNDS:-50000}; else REPS=${REPS:-3}; ARM_ROUNDS=${ARM_ROUNDS:-100000}; fi
 TIMEOUT=${TIMEOUT:-25}
 ARM_THREADS=${ARM_THREADS:-4}
 RW=${RW:-$O/racewatch}
@@ -57,7 +57,7 @@ for rep in $(seq 1 "$REPS"); do
 		share=$(awk -v a="${a:-}" -v t="${t:-}" 'BEGIN { if (a == "" || t == "" || t == 0) print "-"; else printf "%.3f", a / t }')
 		st=$(f status "$res")
 		[ "$tool" = native ] && cp "$T/out" "$T/native.out"
-		cmp -s "$T/out" "$T/native.out" || st="$st,output-differs"
+		[ "$st" = exit:0 ] && ! cmp -s "$T/out" "$T/native.out" && st="$st,output-differs"
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$rep" "$(f wall "$res")" "$(f user "$res")" "$(f sys "$res")" "$st" "$share" >>"$D"
 		say "  rep $rep  pingpong $(printf '%-7s' "$tool") wall $(f wall "$res")s  user $(f user "$res")s  sys $(f sys "$res")s  $st  armed share $share"
 	done

@@ -15,6 +15,7 @@
 #                 (the switch that bench uses to compare, and proof that
 #                 the share is measured, not constant)
 #   quiet         one thread computing without system calls: share >= 0.95
+#                 (retried: a loaded machine preempts it; see below)
 #   auto          --backend auto with 4 -w: code sites when the probe's
 #                 per-switch cost makes 4 slots cost >= 40 us a switch,
 #                 perf otherwise (the note and the summary's backend say it)
@@ -39,6 +40,15 @@ case "$line" in
 	exit 0
 	;;
 esac
+
+# The per-switch cost the tracer reads: the probe cache's line for this boot
+# (another probe on the machine may rewrite it: read before and after).
+cached_cost() {
+	local f boot
+	if [ "$(id -u)" = 0 ]; then f=/run/racewatch/probe-0; else f=/tmp/racewatch-probe-$(id -u); fi
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	sed -n "s/^$boot any context-switch-us 1 \([0-9.]*\)\$/\1/p" "$f" 2>/dev/null | tail -n 1
+}
 
 # share FILE: armed_share x 1000 as an integer, or empty.
 share() {
@@ -81,24 +91,46 @@ else
 fi
 
 # ---- quiet -------------------------------------------------------------------
+# A program that does not switch is not switched off -- but a loaded machine
+# preempts even a computing thread (nonvoluntary switches, as dear as any):
+# tried until a run shows it or QUIET_SECS pass; then the tracer's own trace
+# says whether it only reacted to switches that did happen (SKIP: too loaded
+# here) or switched off a thread that hardly switched (FAIL).
+QUIET_SECS=${QUIET_SECS:-30}
 native "$TMP/qn" "$PP" quiet 300000000
-RACEWATCH_DEBUG=hw-trust trace "$TMP/q" run --backend perf -w rarely --stats -- "$PP" quiet 300000000
-s=$(share "$TMP/q.err")
-if [ "$RC" != 0 ] || ! cmp -s "$TMP/qn.out" "$TMP/q.out"; then
-	fail duty/quiet "$(why_rc "$RC"), output $(head -c 100 "$TMP/q.out"): $(tail_of "$TMP/q.err")"
-elif [ -z "$s" ] || [ "$s" -lt 950 ]; then
-	fail duty/quiet "armed share ${s:-missing}/1000, want >= 950"
-else
+quiet_once() {
+	RACEWATCH_DEBUG=hw-trust,trace trace "$TMP/q" run --backend perf -w rarely --stats -- "$PP" quiet 300000000
+	s=$(share "$TMP/q.err")
+	[ "$RC" = 0 ] && cmp -s "$TMP/qn.out" "$TMP/q.out" && [ -n "$s" ] && [ "$s" -ge 950 ]
+}
+if retry_until "$QUIET_SECS" quiet_once; then
 	pass duty/quiet
+elif [ "$RC" != 0 ] || ! cmp -s "$TMP/qn.out" "$TMP/q.out"; then
+	fail duty/quiet "$(why_rc "$RC"), output $(head -c 100 "$TMP/q.out"): $(tail_of "$TMP/q.err")"
+else
+	# "thread T: R switches/s, N slot(s): armed P% of the time"
+	low=$(sed -n 's/^racewatch: debug: thread [0-9]*: \([0-9]*\) switches\/s, .*armed \([0-9]*\)% .*/\1 \2/p' "$TMP/q.err" |
+		awk -v us="$(cached_cost)" 'BEGIN { if (us == "") us = 12 }
+			$2 < 95 && $1 * us * 1e-6 < 0.04 { print; exit }')
+	rates=$(sed -n 's/^racewatch: debug: thread [0-9]*: \([0-9]*\) switches\/s.*/\1/p' "$TMP/q.err" | tr '\n' ' ')
+	if [ -n "$low" ] || [ -z "$rates" ]; then
+		fail duty/quiet "armed share ${s:-missing}/1000, want >= 950 (switches/s and armed %: ${low:-no rate line})"
+	else
+		skip duty/quiet "this machine is too loaded: the computing thread was preempted ${rates}times a second"
+	fi
 fi
 
 # ---- auto --------------------------------------------------------------------
-# The cost the probe run above measured and cached (the tracer reads it).
-us=$(printf '%s\n' "$PROBE_OUT" | sed -n 's/^context-switch: \([0-9.]*\) us .*/\1/p')
+us=$(cached_cost)
 if [ -z "$us" ]; then
-	skip duty/auto "racewatch probe measured no context-switch cost here"
+	skip duty/auto "no per-switch cost in racewatch probe's cache for this boot"
 else
 	RACEWATCH_DEBUG=hw-trust trace "$TMP/u" run -w g_count -w g_total -w g_flags -w g_state -- "$SIX"
+	[ "$(cached_cost)" = "$us" ] || us=changed
+fi
+if [ "$us" = changed ]; then
+	skip duty/auto "racewatch probe's cached per-switch cost changed during the run (another probe)"
+elif [ -n "$us" ]; then
 	dear=$(awk -v u="$us" 'BEGIN { print (u * 4 >= 40) ? 1 : 0 }')
 	want=perf
 	[ "$dear" = 1 ] && want=code

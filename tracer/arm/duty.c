@@ -249,6 +249,14 @@ static void phase_set(struct thread *t, int on, uint64_t now)
 		t->ad_next = 0;
 }
 
+double duty_armed_share(double rate, double per_switch_s, int nslots, double allowed)
+{
+	double cost = rate * per_switch_s * nslots;	/* share of the thread's time, armed all along */
+	double f = cost > 0 ? allowed / cost : 1.0;
+
+	return f < ARM_F_MIN ? ARM_F_MIN : f > ARM_F_FULL ? 1.0 : f;
+}
+
 /* Voluntary + nonvoluntary context switches of t so far, or -1. */
 static int64_t read_switches(const struct thread *t)
 {
@@ -283,10 +291,8 @@ static void rate_update(struct thread *t, uint64_t now)
 		return;
 	if (t->ad_csw_ns && now > t->ad_csw_ns && (uint64_t)c >= t->ad_csw && nslots) {
 		double rate = (double)((uint64_t)c - t->ad_csw) * 1e9 / (double)(now - t->ad_csw_ns);
-		double cost = rate * switch_s * nslots;	/* share of t's time, armed all along */
-		double f = cost > 0 ? budget / cost : 1.0;
+		double f = duty_armed_share(rate, switch_s, nslots, budget);
 
-		f = f < ARM_F_MIN ? ARM_F_MIN : f > ARM_F_FULL ? 1.0 : f;
 		if (f < t->ad_f * 0.8 || f > t->ad_f * 1.25)	/* said when it moves */
 			rw_debug("thread %d: %.0f switches/s, %d slot(s): armed %.0f%% of the time",
 				 (int)t->tid, rate, nslots, 100.0 * f);

@@ -51,6 +51,14 @@ void duty_armed(struct thread *t);
 /* t is gone: its armed time is counted, and it is forgotten. */
 void duty_gone(struct thread *t);
 
+/*
+ * The share of each period a thread's slots are armed: rate switches a
+ * second, switch_s seconds per switch and slot, nslots slots, budget the
+ * share of its time they may cost.  Between 0.02 and 1; 1 when armed all
+ * the time would cost within ~5% of the budget (toggling is not worth it).
+ */
+double duty_armed_share(double rate, double switch_s, int nslots, double budget);
+
 /* Count every thread's armed time up to now into the counters. */
 void duty_flush(void);
 
