@@ -29,6 +29,7 @@ const char *const counter_names[CTR_COUNT] = {
 	[CTR_SITES]		= "code_sites",
 	[CTR_ARMED_MS]		= "armed_ms",
 	[CTR_TRACED_MS]		= "traced_ms",
+	[CTR_ARM_TOGGLES]	= "armed_toggles",
 };
 
 _Static_assert(ARRAY_SIZE(counter_names) == CTR_COUNT, "one name per counter");

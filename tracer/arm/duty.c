@@ -19,10 +19,11 @@
 /*
  * The armed-time duty cycle.  ARM_PERIOD: 20 ms.  Shorter costs the tracer
  * more (two ioctls per slot and thread per period, each an IPI to the
- * thread's CPU when it runs: ~100 a second per slot here) for nothing the
+ * thread's CPU when it runs: 100 a second per slot) for nothing the
  * program sees; longer makes the off part long enough that a variable
  * touched in bursts of a few ms is missed for whole bursts.  It must also
- * hold a stall window (--delay, 200 us by default) many times over.
+ * hold a stall window (--delay, 200 us by default) many times over.  With
+ * many slots to toggle the period grows (period_ns) up to 100 ms.
  * ARM_F_MIN: however often a thread switches, it is armed 2% of the time
  * (0.4 ms a period), so it is never blind.  RATE_NS: how often switch
  * rates are read (one /proc read per thread).  HOLD_NS: while a window of
@@ -32,6 +33,9 @@
  * metal is far cheaper: run `racewatch probe` to measure it).
  */
 #define ARM_PERIOD_NS 20000000ull
+#define ARM_PERIOD_MAX_NS 100000000ull
+#define TOGGLE_SHARE 0.01	/* of a CPU, for the tracer's toggling */
+#define TOGGLE_NS_GUESS 20000.0	/* one ioctl, until measured */
 #define ARM_F_MIN 0.02
 #define ARM_F_FULL 0.95		/* above this the toggling is not worth it */
 #define RATE_NS 100000000ull
@@ -60,6 +64,7 @@ static double budget;		/* --overhead as a share */
 static double switch_s;		/* kernel seconds per switch per armed slot */
 static uint64_t next_period, next_rate;
 static uint64_t armed_ns, traced_ns;
+static uint64_t toggle_ns;	/* the tracer's time in phase_set (debug) */
 
 int duty_init(const struct options *o, int can_toggle, int slots, double switch_us)
 {
@@ -239,11 +244,17 @@ static void account(struct thread *t, uint64_t now)
 /* Every slot of t on (but those the trap budget holds off) or off. */
 static void phase_set(struct thread *t, int on, uint64_t now)
 {
+	int n = 0;
+
 	account(t, now);
 	for (int i = 0; i < HWBP_SLOTS; i++)
 		if (t->perf_fd[i] >= 0 && (t->proc->slot_mask & (1u << i)) &&
-		    !(on && (t->duty_off & (1u << i))))
+		    !(on && (t->duty_off & (1u << i)))) {
 			arm_perf_toggle(t, i, on);
+			n++;
+		}
+	ctr_add(CTR_ARM_TOGGLES, n);
+	toggle_ns += now_ns() - now;
 	t->ad_off = !on;
 	if (!on)
 		t->ad_next = 0;
@@ -302,6 +313,27 @@ static void rate_update(struct thread *t, uint64_t now)
 	t->ad_csw_ns = now;
 }
 
+/*
+ * The period: ARM_PERIOD_NS, longer when many slots are toggled, so that
+ * the tracer's own ioctls (two per slot and period, each an IPI when the
+ * thread runs elsewhere: 20-50 us measured in this VM) stay within
+ * TOGGLE_SHARE of a CPU; at most ARM_PERIOD_MAX_NS.
+ */
+static uint64_t period_ns(void)
+{
+	double each = counters[CTR_ARM_TOGGLES] >= 16 ?
+		      (double)toggle_ns / (double)counters[CTR_ARM_TOGGLES] : TOGGLE_NS_GUESS;
+	double want;
+	int n = 0;
+
+	for (int i = 0; i < nlst; i++)
+		if (lst[i]->ad_f < 1.0)
+			n += __builtin_popcount(lst[i]->proc->slot_mask);
+	want = 2.0 * n * each / TOGGLE_SHARE;
+	return want <= ARM_PERIOD_NS ? ARM_PERIOD_NS : want >= ARM_PERIOD_MAX_NS ? ARM_PERIOD_MAX_NS :
+	       (uint64_t)want;
+}
+
 static void armtime_tick(uint64_t now)
 {
 	int held;
@@ -314,17 +346,19 @@ static void armtime_tick(uint64_t now)
 		next_rate = now + RATE_NS;
 	}
 	if (now >= next_period) {
+		uint64_t period = period_ns();
+
 		/* A new period: everyone on; those with f < 1 due off at f. */
 		for (int i = 0; i < nlst; i++) {
 			struct thread *t = lst[i];
 
 			if (t->ad_off)
 				phase_set(t, 1, now);
-			t->ad_next = t->ad_f < 1.0 ? now + (uint64_t)(t->ad_f * (double)ARM_PERIOD_NS) : 0;
+			t->ad_next = t->ad_f < 1.0 ? now + (uint64_t)(t->ad_f * (double)period) : 0;
 		}
-		next_period += ARM_PERIOD_NS;
+		next_period += period;
 		if (next_period <= now)
-			next_period = now + ARM_PERIOD_NS;
+			next_period = now + period;
 	}
 	for (int i = 0; i < nlst; i++) {
 		struct thread *t = lst[i];
@@ -413,6 +447,10 @@ void duty_flush(void)
 		account(lst[i], now);
 	counters[CTR_ARMED_MS] = armed_ns / 1000000ull;
 	counters[CTR_TRACED_MS] = traced_ns / 1000000ull;
+	if (counters[CTR_ARM_TOGGLES])
+		rw_debug("armed-time duty cycle: %llu toggles, %.1f us each",
+			 (unsigned long long)counters[CTR_ARM_TOGGLES],
+			 (double)toggle_ns / 1e3 / (double)counters[CTR_ARM_TOGGLES]);
 }
 
 /* ---- the slot backends' budget hooks (arm.h) ------------------------------ */
