@@ -22,7 +22,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 O=${O:-build}
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; ARM_ROUNDS=${ARM_ROUNDS:-50000}; else REPS=${REPS:-3}; ARM_ROUNDS=${ARM_ROUNDS:-100000}; fi
+if [ "$QUICK" = 1 ]; then REPS=${REPS:-1}; ARM_ROUNDS=${ARM_ROUNDS:-20000}; else REPS=${REPS:-3}; ARM_ROUNDS=${ARM_ROUNDS:-100000}; fi
 TIMEOUT=${TIMEOUT:-25}
 ARM_THREADS=${ARM_THREADS:-4}
 RW=${RW:-$O/racewatch}
@@ -73,7 +73,7 @@ us=$("$RW" probe 2>/dev/null | sed -n 's/^context-switch: \([0-9.]*\) us.*/\1/p'
 
 echo "## Armed but silent watchpoints: the armed-time duty cycle (issue 15)"
 echo
-echo "pingpong: $ARM_THREADS threads hand a token round a ring of pipes $ARM_ROUNDS times (two context switches per hand-over); \`-w rarely\` watches a variable only main writes, twice. racewatch runs \`--backend perf --stats -w rarely\` with \`RACEWATCH_DEBUG=hw-trust\` (real debug registers armed even where traps are not delivered); *perf armed* adds \`armed-always\` (the slot armed all the time, as before issue 15), *perf duty* is the default (armed for a share of each 20 ms period so that switches × cost × slots stays within --overhead 5%). Per-switch cost of an armed slot (racewatch probe): ${us:-not measured} us. Median of $REPS run(s), alternated; CPU = user + sys of the program and the tracer; ratios are per repetition against native."
+echo "pingpong: $ARM_THREADS threads hand a token round a ring of pipes $ARM_ROUNDS times (two context switches per hand-over); \`-w rarely\` watches a variable only main writes, twice. racewatch runs \`--backend perf --stats -w rarely\` with \`RACEWATCH_DEBUG=hw-trust\` (real debug registers armed even where traps are not delivered); *armed all the time* adds \`armed-always\` (as before issue 15), *armed-time duty cycle* is the default (armed for a share of each 20 ms period so that switches × cost × slots stays within --overhead 5% of each thread's time). Per-switch cost of an armed slot (racewatch probe): ${us:-not measured} us. Median of $REPS run(s), alternated; CPU = user + sys of the program and the tracer (median of the sums; in parentheses the medians of each); ratios are per repetition against native."
 echo
 echo "| tool | wall | wall × native | CPU (user + sys) | CPU × native | armed share | status |"
 echo "|---|---|---|---|---|---|---|"
