@@ -77,8 +77,10 @@ int duty_init(const struct options *o, int can_toggle, int slots, double switch_
 	stall_ns = o->sample <= 1 ? 0.75 * o->delay_us * 1000.0 : 0.75 * o->delay_us * 1000.0 / o->sample;
 	share = o->overhead_pct / 100.0;
 	min_gap_ns = (uint64_t)(((double)TRAP_COST_NS + stall_ns) / share);
-	trap_duty = 1;
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (timer_fd < 0)
+		return -1;	/* nothing could switch slots back on: no duty cycle */
+	trap_duty = 1;
 	rw_debug("duty cycle: at most one trap per %llu us per thread and slot",
 		 (unsigned long long)(min_gap_ns / 1000));
 	armtime = !rw_debug_flag("armed-always");
@@ -271,7 +273,7 @@ double duty_armed_share(double rate, double per_switch_s, int nslots, double all
 /* Voluntary + nonvoluntary context switches of t so far, or -1. */
 static int64_t read_switches(const struct thread *t)
 {
-	char path[64], buf[4096];
+	char path[64], buf[8192];	/* the status file is ~1.5 kB; the counts come last */
 	const char *v, *n;
 	ssize_t len;
 	int fd;
@@ -285,11 +287,15 @@ static int64_t read_switches(const struct thread *t)
 	if (len <= 0)
 		return -1;
 	buf[len] = '\0';
-	v = strstr(buf, "\nvoluntary_ctxt_switches:");
-	n = strstr(buf, "\nnonvoluntary_ctxt_switches:");
+#define VOL "\nvoluntary_ctxt_switches:"
+#define NONVOL "\nnonvoluntary_ctxt_switches:"
+	v = strstr(buf, VOL);
+	n = strstr(buf, NONVOL);
 	if (!v || !n)
 		return -1;
-	return strtoll(v + 26, NULL, 10) + strtoll(n + 29, NULL, 10);
+	return strtoll(v + sizeof(VOL) - 1, NULL, 10) + strtoll(n + sizeof(NONVOL) - 1, NULL, 10);
+#undef VOL
+#undef NONVOL
 }
 
 /* t's switch rate since the last read decides its armed share. */
