@@ -1016,11 +1016,11 @@ static void kill_launched(void)
 
 static int slots_too_dear(const struct options *o, double *per_switch)
 {
-	double us = probe_switch_cost_us();
 	int n = o->nwatch < HWBP_SLOTS ? o->nwatch : HWBP_SLOTS;
+	double us = n ? probe_switch_cost_us(1) : -1;
 
 	*per_switch = us * n;
-	if (us < 0 || !n || *per_switch < AUTO_SWITCH_LIMIT_US)
+	if (us < 0 || *per_switch < AUTO_SWITCH_LIMIT_US)
 		return 0;
 	for (int i = 0; i < o->nwatch; i++)
 		if (strchr(o->watch[i], '*') || strstr(o->watch[i], "->"))
@@ -1091,6 +1091,8 @@ static int choose_backend(const struct options *o)
 
 int engine_init(const struct options *o)
 {
+	double switch_us;
+
 	E.o = o;
 	E.start_ns = now_ns();
 	code_sample_watch = engine_sample_watch;
@@ -1108,14 +1110,17 @@ int engine_init(const struct options *o)
 	if (watchset_check_syntax(o->watch, o->nwatch) < 0)
 		return 2;
 	report_summary.backend = E.arm->name;
+	/* The armed-time budget needs the per-switch cost: measured here once
+	 * per boot if need be, before the signals are ours (a forked child). */
+	switch_us = E.arm == &arm_perf && o->overhead_pct && !rw_debug_flag("armed-always") ?
+		    probe_switch_cost_us(1) : -1;
 	raise_fd_limit();
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);	/* windows close on time */
 	if (setup_signals() < 0 || sampler_init(o) < 0) {
 		rw_error("cannot set up the event loop: %s", strerror(errno));
 		return 2;
 	}
-	E.duty_fd = duty_init(o, E.arm == &arm_perf, E.arm == &arm_perf || E.arm == &arm_ptrace,
-			      probe_switch_cost_us());
+	E.duty_fd = duty_init(o, E.arm == &arm_perf, E.arm == &arm_perf || E.arm == &arm_ptrace, switch_us);
 	return 0;
 }
 

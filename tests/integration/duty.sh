@@ -16,9 +16,10 @@
 #                 the share is measured, not constant)
 #   quiet         one thread computing without system calls: share >= 0.95
 #                 (retried: a loaded machine preempts it; see below)
-#   auto          --backend auto with 4 -w: code sites when the probe's
-#                 per-switch cost makes 4 slots cost >= 40 us a switch,
-#                 perf otherwise (the note and the summary's backend say it)
+#   auto          --backend auto with 4 -w: code sites when the cached
+#                 per-switch cost (measured by the run itself if no probe
+#                 did this boot) makes 4 slots cost >= 40 us a switch, perf
+#                 otherwise (the note and the summary's backend say it)
 # Skipped as a group only when perf breakpoint events cannot even be opened
 # here (probe: perf-breakpoint: no, for a reason other than undelivered traps).
 set -u
@@ -121,16 +122,15 @@ else
 fi
 
 # ---- auto --------------------------------------------------------------------
+# (If no probe measured it this boot, the run measures and caches it.)
+before=$(cached_cost)
+RACEWATCH_DEBUG=hw-trust trace "$TMP/u" run -w g_count -w g_total -w g_flags -w g_state -- "$SIX"
 us=$(cached_cost)
 if [ -z "$us" ]; then
-	skip duty/auto "no per-switch cost in racewatch probe's cache for this boot"
+	fail duty/auto "no per-switch cost in the probe cache after a run with perf trusted: $(tail_of "$TMP/u.err")"
+elif [ -n "$before" ] && [ "$before" != "$us" ]; then
+	skip duty/auto "racewatch probe's cached per-switch cost changed during the run (another probe on this machine)"
 else
-	RACEWATCH_DEBUG=hw-trust trace "$TMP/u" run -w g_count -w g_total -w g_flags -w g_state -- "$SIX"
-	[ "$(cached_cost)" = "$us" ] || us=changed
-fi
-if [ "$us" = changed ]; then
-	skip duty/auto "racewatch probe's cached per-switch cost changed during the run (another probe)"
-elif [ -n "$us" ]; then
 	dear=$(awk -v u="$us" 'BEGIN { print (u * 4 >= 40) ? 1 : 0 }')
 	want=perf
 	[ "$dear" = 1 ] && want=code

@@ -28,9 +28,8 @@
  * (0.4 ms a period), so it is never blind.  RATE_NS: how often switch
  * rates are read (one /proc read per thread).  HOLD_NS: while a window of
  * the process is open, a thread due off stays on and looks again this much
- * later.  SWITCH_US_DEFAULT: the per-switch cost when the probe never
- * measured it (the low end of what a KVM/Firecracker guest costs; bare
- * metal is far cheaper: run `racewatch probe` to measure it).
+ * later.  SWITCH_US_DEFAULT: the per-switch cost when it could not be
+ * measured (probe.h; the low end of what a KVM/Firecracker guest costs).
  */
 #define ARM_PERIOD_NS 20000000ull
 #define ARM_PERIOD_MAX_NS 100000000ull
@@ -88,7 +87,7 @@ int duty_init(const struct options *o, int can_toggle, int slots, double switch_
 	switch_s = (switch_us >= 0 ? switch_us : SWITCH_US_DEFAULT) * 1e-6;
 	if (armtime)
 		rw_debug("armed-time duty cycle: %.2f us per switch and slot (%s), budget %u%%",
-			 switch_s * 1e6, switch_us >= 0 ? "measured by racewatch probe" : "default",
+			 switch_s * 1e6, switch_us >= 0 ? "measured" : "not measured: a default",
 			 o->overhead_pct);
 	return timer_fd;
 }

@@ -44,12 +44,12 @@ int probe_works(enum probe_mech m, char *why, size_t whylen);
 
 /*
  * Microseconds of kernel time one armed debug-register slot adds to each
- * context switch of its thread, as `racewatch probe` last measured it this
- * boot (cached with the answers above), or -1 when it never did.  Measuring
- * takes ~0.3 s of pinned ping-pong, too long for every start-up: run and
- * attach only read it (duty.c has a default).
+ * context switch of its thread, as last measured this boot (cached with
+ * the answers above).  When it never was: with measure, a short
+ * measurement (a forked child's pinned ping-pong, tens of ms) is made and
+ * cached, once per boot like the self-test; without, -1.
  */
-double probe_switch_cost_us(void);
+double probe_switch_cost_us(int measure);
 
 /* `racewatch probe`: one line per mechanism; exit 1 when none works;
  * the per-switch cost is measured and cached too. */
