@@ -2,16 +2,16 @@
  * pingpong — a context-switch heavy program with a watched variable that is
  * almost never touched (issue 15: what armed but silent slots cost).
  *
- *   pingpong [ROUNDS [THREADS]]   THREADS (2..8, default 2) pass a token
- *                                 round a ring of pipes ROUNDS times
- *                                 (default 20000): every hand-over blocks
- *                                 one thread and wakes the next, two
- *                                 context switches.
+ *   pingpong [ROUNDS [THREADS]]   THREADS (2..8, default 2, main being
+ *                                 one) pass a token round a ring of pipes
+ *                                 ROUNDS times (default 20000): every
+ *                                 hand-over blocks one thread and wakes the
+ *                                 next, two context switches.
  *   pingpong quiet [ITERS]        one thread computes without a system call
  *                                 (no voluntary switch at all).
  *
- * `rarely` is written twice by main (before and after), never by the
- * workers: under racewatch -w rarely its slot is armed in every thread for
+ * `rarely` is written twice by main (before and after the ring), never in
+ * the ring: under racewatch -w rarely its slot is armed in every thread for
  * the whole run and fires twice.  The output is a checksum of the work, the
  * same under any tracer.
  */
@@ -77,16 +77,18 @@ int main(int argc, char **argv)
 			perror("pipe");
 			return 1;
 		}
-	for (int i = 0; i < nthreads; i++)
+	/* main is ring member 0 itself: every thread switches as often. */
+	for (int i = 1; i < nthreads; i++)
 		if (pthread_create(&th[i], NULL, worker, (void *)(long)i) != 0) {
 			fprintf(stderr, "pingpong: pthread_create failed\n");
 			return 1;
 		}
-	/* The token starts at thread 0; the last thread's last write has no
+	/* The token starts at member 0; the last member's last write has no
 	 * reader left, which the pipe holds. */
 	if (write(pipes[0][1], &c, 1) != 1)
 		return 1;
-	for (int i = 0; i < nthreads; i++) {
+	total = (long)worker((void *)0L);
+	for (int i = 1; i < nthreads; i++) {
 		void *r;
 
 		pthread_join(th[i], &r);
