@@ -1000,35 +1000,6 @@ static void kill_launched(void)
 
 /* What run and attach share: signals, timer, limits, the random seed. */
 /*
- * auto, with hardware that delivers: is the per-switch cost of the slots
- * the -w set will take so high that code sites (nothing armed between hits)
- * are the better choice?  Each armed slot costs every context switch of
- * every traced thread; the armed-time duty cycle (duty.c) holds that within
- * --overhead only by leaving the slots off most of the time in a program
- * that switches often.  Taken only when `racewatch probe` measured the
- * cost, the slots would cost AUTO_SWITCH_LIMIT_US or more per switch (at
- * 1250 switches a second that alone is 5% of a thread: a hypervisor that
- * intercepts debug-register writes; bare metal is ~0.2-1 us per slot), and
- * every -w names a variable itself (code sites do not see heap objects
- * reached through a pointer).  --backend perf keeps perf.
- */
-#define AUTO_SWITCH_LIMIT_US 40.0
-
-static int slots_too_dear(const struct options *o, double *per_switch)
-{
-	int n = o->nwatch < HWBP_SLOTS ? o->nwatch : HWBP_SLOTS;
-	double us = n ? probe_switch_cost_us(1) : -1;
-
-	*per_switch = us * n;
-	if (us < 0 || *per_switch < AUTO_SWITCH_LIMIT_US)
-		return 0;
-	for (int i = 0; i < o->nwatch; i++)
-		if (strchr(o->watch[i], '*') || strstr(o->watch[i], "->"))
-			return 0;
-	return 1;
-}
-
-/*
  * Pick how accesses are seen, trusting only what the self-test saw
  * delivered (probe.h).  An explicit backend that does not deliver is an
  * error before anything runs.  0, or -1 after a one-line error.
@@ -1054,7 +1025,7 @@ static int choose_backend(const struct options *o)
 		    probe_works(order[i].mech, why[i], sizeof(why[i])) && probe_works(PROBE_INT3, NULL, 0)) {
 			double us;
 
-			if (slots_too_dear(o, &us)) {
+			if (duty_slots_too_dear(o, &us)) {
 				if (order[i].kind == BACKEND_PERF)	/* said once; ptrace is as dear */
 					rw_note("backend code: %d debug-register slot(s) would cost %.0f us per context "
 						"switch here (racewatch probe); code sites cost nothing per "

@@ -2,6 +2,7 @@
 #include "arm.h"
 #include "counters.h"
 #include "options.h"
+#include "probe.h"
 #include "sampler.h"
 #include "util.h"
 
@@ -456,6 +457,31 @@ void duty_flush(void)
 		rw_debug("armed-time duty cycle: %llu toggles, %.1f us each",
 			 (unsigned long long)counters[CTR_ARM_TOGGLES],
 			 (double)toggle_ns / 1e3 / (double)counters[CTR_ARM_TOGGLES]);
+}
+
+/* ---- --backend auto: slots or code sites? -------------------------------- */
+
+/*
+ * 40 us a switch: at only 1250 switches a second that alone is 5% of a
+ * thread.  It takes a hypervisor that intercepts debug-register writes
+ * (~12-20 us per slot measured in a Firecracker guest); bare metal is
+ * ~0.2-1 us per slot and never gets there.
+ */
+#define AUTO_SWITCH_LIMIT_US 40.0
+
+int duty_slots_too_dear(const struct options *o, double *per_switch_us)
+{
+	int n = o->nwatch < HWBP_SLOTS ? o->nwatch : HWBP_SLOTS;
+	double us = n ? probe_switch_cost_us(1) : -1;
+
+	*per_switch_us = us * n;
+	if (us < 0 || *per_switch_us < AUTO_SWITCH_LIMIT_US)
+		return 0;
+	/* Code sites do not see a heap object reached through a pointer. */
+	for (int i = 0; i < o->nwatch; i++)
+		if (strchr(o->watch[i], '*') || strstr(o->watch[i], "->"))
+			return 0;
+	return 1;
 }
 
 /* ---- the slot backends' budget hooks (arm.h) ------------------------------ */

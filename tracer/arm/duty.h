@@ -59,6 +59,18 @@ void duty_gone(struct thread *t);
  */
 double duty_armed_share(double rate, double switch_s, int nslots, double budget);
 
+/*
+ * --backend auto, with hardware that delivers: would the slots the -w set
+ * takes (one per -w, at most 4) cost so much per context switch that code
+ * sites (nothing armed between hits) are the better choice?  Each armed
+ * slot costs every switch of every traced thread, hit or not; the duty
+ * cycle holds that within --overhead only by leaving the slots off most of
+ * the time in a program that switches often.  Yes when the measured cost
+ * (probe.h; measured now if need be) is 40 us a switch or more and every
+ * -w names a variable itself.  *per_switch_us: the cost, for the note.
+ */
+int duty_slots_too_dear(const struct options *o, double *per_switch_us);
+
 /* Count every thread's armed time up to now into the counters. */
 void duty_flush(void);
 
