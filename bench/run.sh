@@ -21,6 +21,7 @@
 #                         a subset, same names (rw-code = --backend code -w VAR,
 #                         rw-sample = no -w: the program's own accesses sampled)
 #   WORKLOADS="racy_counter hotloop prodcons"            a subset
+#   ARMTIME=1             the armed-time duty cycle section (bench/armtime.sh); 0 = skip
 #   HEAP="heap_struct heap_list heap_struct:200000"    heap samples (NAME:ARGS)
 #                         run without -w against ThreadSanitizer; "" = none
 #   HEAP_RUNS=10          runs per heap sample and tool (QUICK: 5)
@@ -333,6 +334,14 @@ for rep in $(seq 1 "$REPS"); do
 		done
 	done
 done
+# ---- armed but silent watchpoints (issue 15) ---------------------------------
+ARMTIME=${ARMTIME:-1}
+: >"$TMP/armtime.md"
+if [ "$ARMTIME" = 1 ]; then
+	say "bench: armed-time duty cycle on pingpong"
+	O=$O QUICK=$QUICK REPS=$REPS TIMEOUT=$TIMEOUT RW=$RW B=$B bash bench/armtime.sh >"$TMP/armtime.md" ||
+		say "bench: bench/armtime.sh failed"
+fi
 end_load=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - start_time ))
 
@@ -521,6 +530,7 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 		done
 	done
 	echo
+	cat "$TMP/armtime.md"
 	echo "## Issue 8 / 12 targets (backends this machine delivers)"
 	echo
 	echo "| target | figure | met |"

@@ -12,11 +12,12 @@
  * stats), and 3 s later its whole process group gets SIGKILL.
  *
  * Prints one line on stdout, times in seconds from the fork:
- *   wall=S status=exit:N|signal:N|timeout first=S|- hwm_kb=N maxrss_kb=N
+ *   wall=S status=exit:N|signal:N|timeout first=S|- hwm_kb=N maxrss_kb=N user=S sys=S
  * hwm_kb is the command's own peak RSS (VmHWM of its pid, sampled every
  * 10 ms while it runs: a tracer's peak without its program's); maxrss_kb is
  * wait4's figure, which also counts the children it reaped (a tracer's
- * program, valgrind's tool process).
+ * program, valgrind's tool process).  user and sys: CPU seconds of the
+ * command and every descendant it reaped (a tracer and its program).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -207,6 +208,8 @@ int main(int argc, char **argv)
 		printf(" first=%.3f", (first - start) / 1e9);
 	else
 		printf(" first=-");
-	printf(" hwm_kb=%ld maxrss_kb=%ld\n", hwm, ru.ru_maxrss);
+	printf(" hwm_kb=%ld maxrss_kb=%ld user=%.3f sys=%.3f\n", hwm, ru.ru_maxrss,
+	       (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	return 0;
 }

@@ -27,6 +27,9 @@ const char *const counter_names[CTR_COUNT] = {
 	[CTR_SUPPRESSED]	= "suppressed",
 	[CTR_DUTY_OFF]		= "duty_cycle_off",
 	[CTR_SITES]		= "code_sites",
+	[CTR_ARMED_MS]		= "armed_ms",
+	[CTR_TRACED_MS]		= "traced_ms",
+	[CTR_ARM_TOGGLES]	= "armed_toggles",
 };
 
 _Static_assert(ARRAY_SIZE(counter_names) == CTR_COUNT, "one name per counter");
@@ -36,4 +39,8 @@ void counters_print(FILE *f)
 	for (int i = 0; i < CTR_COUNT; i++)
 		fprintf(f, "racewatch: stats: %-24s %llu\n", counter_names[i],
 			(unsigned long long)counters[i]);
+	/* The armed-time duty cycle's result (duty.c): 1 = armed all along. */
+	if (counters[CTR_TRACED_MS])
+		fprintf(f, "racewatch: stats: %-24s %.3f\n", "armed_share",
+			(double)counters[CTR_ARMED_MS] / (double)counters[CTR_TRACED_MS]);
 }

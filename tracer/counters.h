@@ -32,6 +32,9 @@ enum counter {
 	CTR_SUPPRESSED,		/* races matched by a suppression */
 	CTR_DUTY_OFF,		/* times the duty cycle switched a hot watchpoint off */
 	CTR_SITES,		/* code backend: instructions with a breakpoint */
+	CTR_ARMED_MS,		/* slot backends: thread-milliseconds with the slots armed */
+	CTR_TRACED_MS,		/* ... out of thread-milliseconds traced with slots */
+	CTR_ARM_TOGGLES,	/* perf slots switched on or off by the armed-time duty cycle */
 	CTR_COUNT
 };
 

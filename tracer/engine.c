@@ -1021,6 +1021,19 @@ static int choose_backend(const struct options *o)
 		if (o->watch_all && o->backend == BACKEND_AUTO && order[i].kind != BACKEND_CODE)
 			continue;
 		why[i][0] = '\0';
+		if (o->backend == BACKEND_AUTO && order[i].kind != BACKEND_CODE &&
+		    probe_works(order[i].mech, why[i], sizeof(why[i])) && probe_works(PROBE_INT3, NULL, 0)) {
+			double us;
+
+			if (duty_slots_too_dear(o, &us)) {
+				if (order[i].kind == BACKEND_PERF)	/* said once; ptrace is as dear */
+					rw_note("backend code: %d debug-register slot(s) would cost %.0f us per context "
+						"switch here (racewatch probe); code sites cost nothing per "
+						"switch (--backend perf to keep perf)",
+						o->nwatch < HWBP_SLOTS ? o->nwatch : HWBP_SLOTS, us);
+				continue;
+			}
+		}
 		if (probe_works(order[i].mech, why[i], sizeof(why[i]))) {
 			E.arm = order[i].arm;
 			if (E.arm == &arm_code && o->code_via_uprobe) {
@@ -1049,6 +1062,8 @@ static int choose_backend(const struct options *o)
 
 int engine_init(const struct options *o)
 {
+	double switch_us;
+
 	E.o = o;
 	E.start_ns = now_ns();
 	code_sample_watch = engine_sample_watch;
@@ -1066,13 +1081,17 @@ int engine_init(const struct options *o)
 	if (watchset_check_syntax(o->watch, o->nwatch) < 0)
 		return 2;
 	report_summary.backend = E.arm->name;
+	/* The armed-time budget needs the per-switch cost: measured here once
+	 * per boot if need be, before the signals are ours (a forked child). */
+	switch_us = E.arm == &arm_perf && o->overhead_pct && !rw_debug_flag("armed-always") ?
+		    probe_switch_cost_us(1) : -1;
 	raise_fd_limit();
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);	/* windows close on time */
 	if (setup_signals() < 0 || sampler_init(o) < 0) {
 		rw_error("cannot set up the event loop: %s", strerror(errno));
 		return 2;
 	}
-	E.duty_fd = duty_init(o, E.arm == &arm_perf);
+	E.duty_fd = duty_init(o, E.arm == &arm_perf, E.arm == &arm_perf || E.arm == &arm_ptrace, switch_us);
 	return 0;
 }
 
@@ -1132,6 +1151,7 @@ int engine_finish(void)
 	if (!E.cov_as && main_proc())
 		E.cov_as = main_proc()->as;	/* attach: the process is still there */
 	coverage_print(stderr, E.cov_as);
+	duty_flush();
 	if (E.o->stats)
 		counters_print(stderr);
 	return report_count() > 0 ? E.o->exitcode : -1;

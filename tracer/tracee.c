@@ -67,6 +67,7 @@ void thread_gone(struct thread *t)
 
 	sampler_close(t, 0);
 	duty_forget(t);
+	duty_gone(t);
 	for (struct scope **pp = &p->scopes; *pp;) {
 		struct scope *sc = *pp;
 
@@ -240,6 +241,8 @@ void thread_arm(struct thread *t)
 	rc = E.arm->arm(t, err, sizeof(err));
 	if (rc == -2)
 		return;		/* exited meanwhile: its exit event follows */
+	if (rc == 0 && (E.arm == &arm_perf || E.arm == &arm_ptrace))
+		duty_armed(t);	/* its armed time is counted (and duty-cycled) */
 	if (rc < 0) {
 		rw_error("%s", err);
 		/* The first thread of a run is fatal: nothing would be watched. */

@@ -80,6 +80,13 @@ struct thread {
 	unsigned duty_off;	/* slots the duty cycle switched off (duty.c) */
 	uint64_t last_trap_ns[HWBP_SLOTS];	/* per slot, for the duty cycle */
 	double duty_tokens[HWBP_SLOTS];		/* per slot: traps the budget allows now */
+	/* The armed-time duty cycle (duty.c): */
+	int ad_listed;		/* 1 + index in duty.c's thread list, 0 if not listed */
+	int ad_off;		/* in the off part of its period: every slot disabled */
+	double ad_f;		/* share of each period its slots are armed */
+	uint64_t ad_next;	/* when it switches off (0: it stays on) */
+	uint64_t ad_mark;	/* armed/traced time counted up to here */
+	uint64_t ad_csw, ad_csw_ns;	/* context switches last read, and when */
 	int code_site;		/* code backend: site whose copy t is running, -1 if none */
 	struct access_insn code_insn;	/* ... and its access, decoded before it ran */
 	int *up_fd;		/* --code-via uprobe: one event per site, or -1 */

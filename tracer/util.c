@@ -73,9 +73,9 @@ void rw_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-static int hw_silent = -1;
+static int hw_silent = -1, hw_trust = -1;
 
-static int debug_has(const char *word)
+int rw_debug_flag(const char *word)
 {
 	const char *v = getenv("RACEWATCH_DEBUG");
 	size_t n = strlen(word);
@@ -92,16 +92,24 @@ static int debug_has(const char *word)
 
 void rw_debug_init(void)
 {
-	if (debug_has("trace") || debug_has("1"))
+	if (rw_debug_flag("trace") || rw_debug_flag("1"))
 		rw_verbose = 1;
-	hw_silent = debug_has("hw-silent");
+	hw_silent = rw_debug_flag("hw-silent");
+	hw_trust = rw_debug_flag("hw-trust");
 }
 
 int rw_hw_silent(void)
 {
 	if (hw_silent < 0)
-		hw_silent = debug_has("hw-silent");
+		hw_silent = rw_debug_flag("hw-silent");
 	return hw_silent;
+}
+
+int rw_hw_trust(void)
+{
+	if (hw_trust < 0)
+		hw_trust = rw_debug_flag("hw-trust");
+	return hw_trust;
 }
 
 static void oom(void)

@@ -28,11 +28,24 @@ void rw_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *                 hypervisor never delivers debug-register traps, so the
  *                 fallback, the errors and the tests' skips can be tried on
  *                 any machine.
- * rw_debug_init() reads it once (main); the rest ask rw_hw_silent().
+ *   hw-trust      the hardware is taken as delivering (perf and ptrace)
+ *                 without asking the probe: on a machine whose debug
+ *                 registers never trap, the perf backend still arms real
+ *                 slots, so bench and tests can measure what armed slots
+ *                 cost (per context switch) and what the armed-time duty
+ *                 cycle saves.  Nothing is ever detected that way.
+ *   armed-always  the perf backend's armed-time duty cycle is off: slots
+ *                 stay armed all the time (the budget still thins out hot
+ *                 traps), for bench's comparison.
+ * rw_debug_init() reads it once (main); the rest ask rw_hw_silent(),
+ * rw_hw_trust() or rw_debug_flag().
  */
 #define HW_SILENT_ADDR 0x1000ull
 void rw_debug_init(void);
 int rw_hw_silent(void);
+int rw_hw_trust(void);
+/* Is this switch in RACEWATCH_DEBUG? */
+int rw_debug_flag(const char *word);
 
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);

@@ -42,7 +42,17 @@ void probe_mechanism(enum probe_mech m, unsigned tries, struct probe_result *r);
  */
 int probe_works(enum probe_mech m, char *why, size_t whylen);
 
-/* `racewatch probe`: one line per mechanism; exit 1 when none works. */
+/*
+ * Microseconds of kernel time one armed debug-register slot adds to each
+ * context switch of its thread, as last measured this boot (cached with
+ * the answers above).  When it never was: with measure, a short
+ * measurement (a forked child's pinned ping-pong, tens of ms) is made and
+ * cached, once per boot like the self-test; without, -1.
+ */
+double probe_switch_cost_us(int measure);
+
+/* `racewatch probe`: one line per mechanism; exit 1 when none works;
+ * the per-switch cost is measured and cached too. */
 int probe_main(void);
 
 #endif

@@ -21,6 +21,9 @@
 
 #define SELFTEST_TRIES 20
 #define PROBE_TRIES 100
+/* The cache line of the per-switch cost: the boot's, whatever the flags. */
+#define SWITCH_FLAGS "any"
+#define SWITCH_NAME "context-switch-us"
 
 /* ---- the cache: one line per (boot, flags, mechanism) ------------------- */
 
@@ -32,8 +35,9 @@ static void cache_path(char *out, size_t len)
 		snprintf(out, len, "/tmp/racewatch-probe-%u", (unsigned)getuid());
 }
 
-/* What the answer depends on: this boot, and the debug switch. */
-static void cache_key(char *out, size_t len)
+/* What the answer depends on: this boot, and the debug switch (flags NULL)
+ * or only the boot (flags "any": the cost of a switch is the machine's). */
+static void cache_key(char *out, size_t len, const char *flags)
 {
 	char boot[64] = "unknown";
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
@@ -44,12 +48,12 @@ static void cache_key(char *out, size_t len)
 		fclose(f);
 	}
 	boot[strcspn(boot, "\n")] = '\0';
-	snprintf(out, len, "%s %s", boot, rw_hw_silent() ? "hw-silent" : "plain");
+	snprintf(out, len, "%s %s", boot, flags ? flags : rw_hw_silent() ? "hw-silent" : "plain");
 }
 
 /* 1/0 from the cache, -1 if it has no answer.  A cache we did not write
  * ourselves (another owner, a symlink) is ignored. */
-static int cache_get(enum probe_mech m, char *why, size_t whylen)
+static int cache_get(const char *flags, const char *name, char *why, size_t whylen)
 {
 	char path[128], key[128], line[512];
 	int fd, ans = -1;
@@ -57,7 +61,7 @@ static int cache_get(enum probe_mech m, char *why, size_t whylen)
 	FILE *f;
 
 	cache_path(path, sizeof(path));
-	cache_key(key, sizeof(key));
+	cache_key(key, sizeof(key), flags);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -67,12 +71,12 @@ static int cache_get(enum probe_mech m, char *why, size_t whylen)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		size_t kl = strlen(key), nl = strlen(probe_mech_names[m]);
+		size_t kl = strlen(key), nl = strlen(name);
 
 		line[strcspn(line, "\n")] = '\0';
 		/* "KEY MECH 0|1 REASON" */
 		if (strncmp(line, key, kl) || line[kl] != ' ' ||
-		    strncmp(line + kl + 1, probe_mech_names[m], nl) || line[kl + 1 + nl] != ' ')
+		    strncmp(line + kl + 1, name, nl) || line[kl + 1 + nl] != ' ')
 			continue;
 		ans = line[kl + 2 + nl] == '1';
 		if (why && line[kl + 3 + nl] == ' ')
@@ -87,7 +91,7 @@ static int cache_get(enum probe_mech m, char *why, size_t whylen)
  * it, so readers never see half) keeping only this boot's lines for other
  * mechanisms and flags, so it never grows past a few lines.
  */
-static void cache_put(enum probe_mech m, int ok, const char *why)
+static void cache_put(const char *flags, const char *name, int ok, const char *why)
 {
 	char path[128], tmp[160], key[128], line[512], boot[64];
 	size_t kl, bl;
@@ -95,7 +99,7 @@ static void cache_put(enum probe_mech m, int ok, const char *why)
 	int fd;
 
 	cache_path(path, sizeof(path));
-	cache_key(key, sizeof(key));
+	cache_key(key, sizeof(key), flags);
 	kl = strlen(key);
 	bl = strcspn(key, " ");
 	snprintf(boot, sizeof(boot), "%.*s", (int)bl, key);
@@ -112,9 +116,9 @@ static void cache_put(enum probe_mech m, int ok, const char *why)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && (in = fdopen(fd, "r"))) {
 		while (fgets(line, sizeof(line), in)) {
-			size_t nl = strlen(probe_mech_names[m]);
+			size_t nl = strlen(name);
 			int same = !strncmp(line, key, kl) && line[kl] == ' ' &&
-				   !strncmp(line + kl + 1, probe_mech_names[m], nl) && line[kl + 1 + nl] == ' ';
+				   !strncmp(line + kl + 1, name, nl) && line[kl + 1 + nl] == ' ';
 
 			if (!same && !strncmp(line, boot, bl) && line[bl] == ' ')
 				fputs(line, out);	/* this boot, another answer: kept */
@@ -123,7 +127,7 @@ static void cache_put(enum probe_mech m, int ok, const char *why)
 	} else if (fd >= 0) {
 		close(fd);
 	}
-	fprintf(out, "%s %s %d %s\n", key, probe_mech_names[m], ok, why);
+	fprintf(out, "%s %s %d %s\n", key, name, ok, why);
 	if (fclose(out) != 0 || rename(tmp, path) != 0) {
 		rw_debug("probe cache %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -133,9 +137,13 @@ static void cache_put(enum probe_mech m, int ok, const char *why)
 int probe_works(enum probe_mech m, char *why, size_t whylen)
 {
 	struct probe_result r;
-	int ans = cache_get(m, why, whylen);
+	int ans;
 	uint64_t t0 = now_ns();
 
+	/* hw-trust: the hardware is taken at its word (util.h); nothing cached. */
+	if (rw_hw_trust() && (m == PROBE_PERF || m == PROBE_DR))
+		return 1;
+	ans = cache_get(NULL, probe_mech_names[m], why, whylen);
 	if (ans >= 0)
 		return ans;
 	probe_mechanism(m, SELFTEST_TRIES, &r);
@@ -143,7 +151,7 @@ int probe_works(enum probe_mech m, char *why, size_t whylen)
 		 (double)(now_ns() - t0) / 1e6);
 	/* A failure to even start (no ptrace, no fork) is not cached. */
 	if (r.ok || r.hits || strstr(r.why, "armed") || strstr(r.why, "planted"))
-		cache_put(m, r.ok, r.why);
+		cache_put(NULL, probe_mech_names[m], r.ok, r.why);
 	if (!r.ok && why)
 		snprintf(why, whylen, "%s", r.why);
 	return r.ok;
@@ -193,10 +201,10 @@ static int open_silent_slot(pid_t tid)
 	return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-/* In a child (it pins itself): microseconds per switch per armed slot. */
-static void switch_cost_child(int wfd)
+/* In a child (it pins itself): microseconds per switch per armed slot,
+ * the best of `rounds` rounds of n round trips without and with slots. */
+static void switch_cost_child(int wfd, unsigned n, int rounds)
 {
-	const unsigned n = 4000;
 	double base = 1e9, armed = 1e9, us = -1000;
 	cpu_set_t one;
 	pthread_t th;
@@ -207,7 +215,7 @@ static void switch_cost_child(int wfd)
 	if (sched_setaffinity(0, sizeof(one), &one) == 0 && pipe(ping) == 0 && pipe(pong) == 0 &&
 	    pthread_create(&th, NULL, partner, NULL) == 0) {
 		pingpong(200);	/* warm up */
-		for (int round = 0; round < 3; round++) {
+		for (int round = 0; round < rounds; round++) {
 			double b = pingpong(n), t;
 			int f1 = open_silent_slot((pid_t)syscall(SYS_gettid));
 			int f2 = open_silent_slot(partner_tid);
@@ -233,7 +241,7 @@ static void switch_cost_child(int wfd)
 	_exit(0);
 }
 
-static double switch_cost_us(void)
+static double switch_cost_us(unsigned n, int rounds)
 {
 	double us = -1000;
 	int p[2], status;
@@ -243,7 +251,7 @@ static double switch_cost_us(void)
 		return -1000;
 	if (pid == 0) {
 		close(p[0]);
-		switch_cost_child(p[1]);
+		switch_cost_child(p[1], n, rounds);
 	}
 	close(p[1]);
 	if (read(p[0], &us, sizeof(us)) != sizeof(us))
@@ -251,6 +259,38 @@ static double switch_cost_us(void)
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return us;
+}
+
+static void cache_switch_cost(double us)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%.2f", us > 0 ? us : 0.0);
+	cache_put(SWITCH_FLAGS, SWITCH_NAME, 1, v);
+}
+
+double probe_switch_cost_us(int measure)
+{
+	static double known = -1;
+	uint64_t t0 = now_ns();
+	char v[64];
+	double us;
+
+	if (known >= 0)
+		return known;
+	if (cache_get(SWITCH_FLAGS, SWITCH_NAME, v, sizeof(v)) == 1 && sscanf(v, "%lf", &us) == 1 &&
+	    us >= 0 && us < 10000)
+		return known = us;
+	if (!measure)
+		return -1;
+	/* A quarter of probe's measurement: ~10x noisier, ~4x faster. */
+	us = switch_cost_us(1000, 2);
+	rw_debug("per-switch cost of an armed slot: %.2f us, measured in %.1f ms", us,
+		 (double)(now_ns() - t0) / 1e6);
+	if (us <= -999)
+		return -1;
+	cache_switch_cost(us);
+	return known = us > 0 ? us : 0.0;
 }
 
 /* ---- racewatch probe ------------------------------------------------------ */
@@ -263,7 +303,7 @@ int probe_main(void)
 
 	for (int m = 0; m < PROBE_MECH_COUNT; m++) {
 		probe_mechanism((enum probe_mech)m, PROBE_TRIES, &r[m]);
-		cache_put((enum probe_mech)m, r[m].ok, r[m].why);
+		cache_put(NULL, probe_mech_names[m], r[m].ok, r[m].why);
 		if (strstr(r[m].why, "needs ptrace"))
 			ptrace_ok = 0;
 	}
@@ -283,7 +323,9 @@ int probe_main(void)
 		       !r[PROBE_INT3].ok ? "uprobe only: use --code-via uprobe" : "");
 	else
 		printf("code-sites: no (needs int3 or uprobe)\n");
-	us = switch_cost_us();
+	us = switch_cost_us(4000, 3);
+	if (us > -999)
+		cache_switch_cost(us);
 	if (us >= 0)
 		printf("context-switch: %.2f us extra per switch per armed slot\n", us);
 	else if (us > -999)
