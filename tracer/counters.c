@@ -27,6 +27,8 @@ const char *const counter_names[CTR_COUNT] = {
 	[CTR_SUPPRESSED]	= "suppressed",
 	[CTR_DUTY_OFF]		= "duty_cycle_off",
 	[CTR_SITES]		= "code_sites",
+	[CTR_WINDOW_HW_ARMED]	= "window_hw_armed",
+	[CTR_WINDOW_HW_HITS]	= "window_hw_hits",
 };
 
 _Static_assert(ARRAY_SIZE(counter_names) == CTR_COUNT, "one name per counter");

@@ -32,6 +32,8 @@ enum counter {
 	CTR_SUPPRESSED,		/* races matched by a suppression */
 	CTR_DUTY_OFF,		/* times the duty cycle switched a hot watchpoint off */
 	CTR_SITES,		/* code backend: instructions with a breakpoint */
+	CTR_WINDOW_HW_ARMED,	/* sampling: windows that watched the other threads' accesses */
+	CTR_WINDOW_HW_HITS,	/* sampling: other threads' accesses those watchpoints caught */
 	CTR_COUNT
 };
 

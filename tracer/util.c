@@ -104,6 +104,15 @@ int rw_hw_silent(void)
 	return hw_silent;
 }
 
+int rw_hw_trust(void)
+{
+	static int trust = -1;
+
+	if (trust < 0)
+		trust = debug_has("hw-trust");
+	return trust;
+}
+
 static void oom(void)
 {
 	fputs("racewatch: out of memory\n", stderr);

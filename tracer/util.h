@@ -28,11 +28,17 @@ void rw_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *                 hypervisor never delivers debug-register traps, so the
  *                 fallback, the errors and the tests' skips can be tried on
  *                 any machine.
+ *   hw-trust      take perf breakpoints and debug registers as delivering
+ *                 without asking the probe (rw_hw_trust()): they are armed
+ *                 for real where the probe would have said no, so the
+ *                 arming and disarming paths run on a machine whose traps
+ *                 never arrive.
  * rw_debug_init() reads it once (main); the rest ask rw_hw_silent().
  */
 #define HW_SILENT_ADDR 0x1000ull
 void rw_debug_init(void);
 int rw_hw_silent(void);
+int rw_hw_trust(void);
 
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
