@@ -74,7 +74,10 @@ int main(int argc, char **argv)
 		head = n->next;
 		free(n);
 	}
-	printf("heap_list: done, %ld nodes visited\n", total);
+	if (run_secs)
+		printf("heap_list: done, %ld nodes visited in %ld s\n", total, run_secs);
+	else
+		printf("heap_list: done, %ld nodes visited\n", total);
 	(void)list_lock;
 	return 0;
 }
