@@ -124,7 +124,7 @@ void winhw_arm(struct window *w)
 					rw_debug("window watchpoint in thread %d: %s; windows go without",
 						 o->tid, strerror(errno));
 					available = 0;
-					return;
+					goto done;
 				}
 				if (fd < 0)
 					continue;	/* its debug registers are all taken */
@@ -132,6 +132,7 @@ void winhw_arm(struct window *w)
 				w->hw[w->nhw++] = (struct winhw_ev){ fd, o->tid, piece[i].addr, piece[i].len };
 			}
 		}
+done:
 	if (w->nhw) {
 		used = 1;
 		ctr_inc(CTR_WINDOW_HW_ARMED);

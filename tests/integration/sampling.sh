@@ -75,7 +75,7 @@ done
 # in turn; the first run that reports, fails or samples nothing is written
 # to $TMP/NAME.bad (empty: all silent).
 twin_runs() {
-	local s=$1 i twin bad=""
+	local s=$1 i twin bad="" w windows=0
 	for i in $(seq "$TWIN_RUNS"); do
 		twin=${s}_locked-O$((2 - i % 2))
 		RW_TIMEOUT=$((TWIN_SECS + 60)) trace "$TMP/t-$s" run -- "$SAMPLES/heap/$twin" "${TWIN_SECS}s"
@@ -91,8 +91,11 @@ twin_runs() {
 			bad="run $i ($twin) sampled nothing: $(grep summary "$TMP/t-$s.err")"
 			break
 		fi
+		w=$(sed -n 's/.* \([0-9][0-9]*\) windows,.*/\1/p' "$TMP/t-$s.err")
+		windows=$((windows + ${w:-0}))
 	done
 	printf '%s' "$bad" >"$TMP/$s.bad"
+	echo "$windows" >"$TMP/$s.windows"
 }
 twin_runs heap_struct &
 tw1=$!
@@ -106,7 +109,7 @@ for s in heap_struct heap_list; do
 	elif [ -s "$TMP/$s.bad" ]; then
 		fail "$name" "$(cat "$TMP/$s.bad")"
 	else
-		pass "$name"
+		pass "$name ($(cat "$TMP/$s.windows") windows in all)"
 	fi
 done
 
