@@ -71,13 +71,14 @@ static void *spender(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct account *a = calloc(1, sizeof(*a));
+	struct account *a;
 	pthread_t t1, t2;
 
-	if (!a)
-		return 1;
 	if (argc > 1 && run_parse(argv[0], argv[1], &iterations) < 0)
 		return 2;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_create(&t1, NULL, saver, a);
 	pthread_create(&t2, NULL, spender, a);
