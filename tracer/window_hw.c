@@ -94,21 +94,35 @@ static int open_event(pid_t tid, const struct hwbp_slot *s)
 	return fd;
 }
 
-void winhw_arm(struct window *w)
+int winhw_pieces(uint64_t addr, unsigned size, int write, struct hwbp_slot out[HWBP_SLOTS])
 {
-	struct thread *owner = w->owner;
 	struct hwbp_slot piece[WATCHED_MAX];
 	int n;
 
-	if (!E.sampling || !w->acc.size || !winhw_available())
-		return;
+	if (!size)
+		return 0;
 	/* A read races only with writes; a write with both. */
-	n = hwbp_split(w->acc.addr, w->acc.size > WATCHED_MAX ? WATCHED_MAX : w->acc.size,
-		       access_is_write(&w->acc) ? HWBP_RW : HWBP_WRITE, piece, WATCHED_MAX);
+	n = hwbp_split(addr, size > WATCHED_MAX ? WATCHED_MAX : size, write ? HWBP_RW : HWBP_WRITE,
+		       piece, WATCHED_MAX);
 	if (n <= 0)
-		return;
+		return 0;
 	if (n > PIECES_MAX)
 		n = PIECES_MAX;
+	memcpy(out, piece, (size_t)n * sizeof(*piece));
+	return n;
+}
+
+void winhw_arm(struct window *w)
+{
+	struct thread *owner = w->owner;
+	struct hwbp_slot piece[HWBP_SLOTS];
+	int n;
+
+	if (!E.sampling || !winhw_available())
+		return;
+	n = winhw_pieces(w->acc.addr, w->acc.size, access_is_write(&w->acc), piece);
+	if (n == 0)
+		return;
 	for (int h = 0; h < HASH_SIZE; h++)
 		for (struct thread *o = E.hash[h]; o; o = o->hnext) {
 			if (o->proc != owner->proc || o == owner)

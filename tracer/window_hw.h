@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "access.h"
+#include "hwbp.h"
 #include "tracee.h"
 
 /* One event of a window: piece [addr, addr + len) watched in thread tid. */
@@ -30,6 +31,15 @@ struct winhw_ev {
 };
 
 struct window;
+
+/*
+ * The pieces a window on [addr, addr + size) is watched with in each other
+ * thread: naturally aligned 1-8 byte chunks in address order, at most the
+ * four debug registers (of the first 32 bytes of a wider access); on write
+ * only when the window's access is a read (a read races only with writes),
+ * else on read or write.  Returns how many (0 for size 0).  Pure.
+ */
+int winhw_pieces(uint64_t addr, unsigned size, int write, struct hwbp_slot out[HWBP_SLOTS]);
 
 /* Do windows get watchpoints here (sampling, and perf breakpoints deliver
  * or are trusted to)?  Asked once; the answer holds for the run. */
