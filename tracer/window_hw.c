@@ -197,6 +197,13 @@ int winhw_on_stop(struct thread *t, int sig, struct access *acc)
 
 	if (!find_event(t, sig, &si, &w, &ev))
 		return ARM_FOREIGN;
+	/*
+	 * t made the access from a sampled site's copy in the scratch page:
+	 * the site's own stop, next, reports the same access from its real
+	 * pc.  This hit would only count it twice, decoded at a scratch pc.
+	 */
+	if (w && t->code_site >= 0)
+		return ARM_CONSUMED;
 	/* Stale (its window closed), undecodable, or not on the window's bytes
 	 * (a stale hit whose fd number a new window's event took over). */
 	if (!w || w->acc.watch < 0 || trap_decode_at(t, w->acc.watch, ev->addr, ev->len, acc) < 0 ||
