@@ -88,6 +88,8 @@ $(O)/samples/shlib/%.so: samples/shlib/%.c include/racewatch.h
 
 # A sample that is another one built with a -D (its race-free twin) includes it.
 $(O)/samples/basic/six_globals_locked-O1 $(O)/samples/basic/six_globals_locked-O2: samples/basic/six_globals.c
+$(O)/samples/heap/heap_struct_locked-O1 $(O)/samples/heap/heap_struct_locked-O2: samples/heap/heap_struct.c
+$(O)/samples/heap/heap_list_locked-O1 $(O)/samples/heap/heap_list_locked-O2: samples/heap/heap_list.c
 
 # Samples also depend on the headers beside them (samples/DIR/*.h).
 .SECONDEXPANSION:

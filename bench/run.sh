@@ -22,7 +22,8 @@
 #                         rw-sample = no -w: the program's own accesses sampled)
 #   WORKLOADS="racy_counter hotloop prodcons"            a subset
 #   ARMTIME=1             the armed-time duty cycle section (bench/armtime.sh); 0 = skip
-#   HEAP="heap_struct heap_list heap_struct:200000"    heap samples (NAME:ARGS)
+#   HEAP="heap_struct heap_list heap_struct:200000 heap_list:40000"
+#                         heap samples (NAME:ARGS; ARGS a count, or seconds as 10s)
 #                         run without -w against ThreadSanitizer; "" = none
 #   HEAP_RUNS=10          runs per heap sample and tool (QUICK: 5)
 #   RW_ARGS="..."         extra racewatch options for the workload runs
@@ -46,7 +47,7 @@ else
 fi
 TOOLS=${TOOLS:-native rw-perf rw-ptrace rw-code rw-sample tsan helgrind drd}
 WORKLOADS=${WORKLOADS:-racy_counter hotloop prodcons}
-HEAP=${HEAP-heap_struct heap_list heap_struct:200000}
+HEAP=${HEAP-heap_struct heap_list heap_struct:200000 heap_list:40000}
 RW_ARGS=${RW_ARGS:-}
 RW_PERF_RAW=${RW_PERF_RAW:-perf-urg}
 RW=$O/racewatch
@@ -105,6 +106,8 @@ done
 for h in $HEAP; do
 	h=${h%%:*}
 	[ -f "samples/heap/$h.c" ] || die "unknown heap sample '$h'"
+	# They include run_for.h (their length argument): rebuilt when it changes.
+	[ samples/heap/run_for.h -nt "$B/$h" ] && rm -f "$B/$h" "$B/$h-tsan"
 	build "$B/$h" "samples/heap/$h.c" -O2 -g -pthread
 	build "$B/$h-tsan" "samples/heap/$h.c" -O2 -g -pthread -fsanitize=thread
 done
@@ -470,7 +473,7 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 	if [ -s "$HEAPDATA" ]; then
 		echo "## Sampling without -w: races on heap objects nobody named"
 		echo
-		echo "samples/heap/*.c built here \`$CC -O2 -g -pthread\` (ThreadSanitizer: + \`-fsanitize=thread\`), each run $HEAP_RUNS times, the tools alternated; racewatch runs \`racewatch run -- PROG\` (no -w: it samples the program's own memory-accessing instructions, 8 armed at a time, rate under the default --overhead 5). Runs reported = runs with a report. First report = from launch to the first report line, over the runs that reported: median (max). Restarting = what one report costs if the program is run again until one does: (wall of the runs without a report + time to report of the others) / runs reported. heap_struct 200000 = the same sample with 200000 iterations per thread (default 20000); heap_list has no size argument."
+		echo "samples/heap/*.c built here \`$CC -O2 -g -pthread\` (ThreadSanitizer: + \`-fsanitize=thread\`), each run $HEAP_RUNS times, the tools alternated; racewatch runs \`racewatch run -- PROG\` (no -w: it samples the program's own memory-accessing instructions, 8 armed at a time, rate under the default --overhead 5). Runs reported = runs with a report. First report = from launch to the first report line, over the runs that reported: median (max). Restarting = what one report costs if the program is run again until one does: (wall of the runs without a report + time to report of the others) / runs reported. heap_struct 200000 = the same sample with 200000 iterations per thread (default 20000); heap_list 40000 = 40000 rounds of the list walk per thread (default 400)."
 		echo
 		echo "| sample | tool | runs reported | first report | wall | slowdown | restarting: time per report |"
 		echo "|---|---|---|---|---|---|---|"

@@ -19,6 +19,7 @@
 #include "trap.h"
 #include "util.h"
 #include "watchset.h"
+#include "window_hw.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +42,8 @@ static int ours_at_detach(struct thread *t, int sig)
 
 	if (sig == SIGTRAP && t->proc->code)
 		return code_swallow(t);
+	if (winhw_ours(t, sig))
+		return 1;	/* a window's watchpoint, queued before it closed */
 	return sig == E.arm->trap_signal && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
 	       E.arm->trap_slot(t, &si) != TRAP_FOREIGN;
 }
@@ -68,7 +71,8 @@ static int wait_one(pid_t tid, int *status)
  */
 static void flush_our_traps(struct thread *t)
 {
-	for (int tries = 0; tries < 4 && thread_sig_pending(t->tid, E.arm->trap_signal); tries++) {
+	for (int tries = 0; tries < 4 && (thread_sig_pending(t->tid, E.arm->trap_signal) ||
+	     (winhw_used() && thread_sig_pending(t->tid, ARM_PERF_SIGNAL))); tries++) {
 		int status, sig;
 
 		if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0 || !wait_one(t->tid, &status) ||

@@ -30,6 +30,8 @@ const char *const counter_names[CTR_COUNT] = {
 	[CTR_ARMED_MS]		= "armed_ms",
 	[CTR_TRACED_MS]		= "traced_ms",
 	[CTR_ARM_TOGGLES]	= "armed_toggles",
+	[CTR_WINDOW_HW_ARMED]	= "window_hw_armed",
+	[CTR_WINDOW_HW_HITS]	= "window_hw_hits",
 };
 
 _Static_assert(ARRAY_SIZE(counter_names) == CTR_COUNT, "one name per counter");

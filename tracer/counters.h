@@ -35,6 +35,8 @@ enum counter {
 	CTR_ARMED_MS,		/* slot backends: thread-milliseconds with the slots armed */
 	CTR_TRACED_MS,		/* ... out of thread-milliseconds traced with slots */
 	CTR_ARM_TOGGLES,	/* perf slots switched on or off by the armed-time duty cycle */
+	CTR_WINDOW_HW_ARMED,	/* sampling: windows that watched the other threads' accesses */
+	CTR_WINDOW_HW_HITS,	/* sampling: other threads' accesses those watchpoints caught */
 	CTR_COUNT
 };
 

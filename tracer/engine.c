@@ -15,6 +15,7 @@
 #include "trap.h"
 #include "util.h"
 #include "watchset.h"
+#include "window_hw.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -163,8 +164,9 @@ static void on_exec(struct thread *t)
 	}
 	if (E.sampling && p->code)
 		rw_note("no -w: sampling the program's own memory accesses (%llu candidate "
-			"instructions, %d armed at a time)", (unsigned long long)counters[CTR_SITES],
-			SAMPLE_SITES);
+			"instructions, %d armed at a time%s)", (unsigned long long)counters[CTR_SITES],
+			SAMPLE_SITES, winhw_available() ? "; windows watch the other threads with "
+			"hardware breakpoints" : "");
 	/* --modules: the libraries come later; follow the dynamic linker. */
 	if (E.sampling && E.o->modules && dynlink_plant(p) == 0 && !E.dl_used) {
 		E.dl_used = 1;
@@ -304,6 +306,11 @@ static void on_access(struct thread *t, struct access *acc, int unit)
 		 (unsigned long long)acc->pc, acc->insn, n);
 	for (int i = 0; i < n; i++)
 		judge_window(t, match[i], acc);
+	/* A window's own watchpoint (unit -1): judged, never a window itself. */
+	if (unit < 0) {
+		thread_resume(t, 0);
+		return;
+	}
 	/* The budget: never off what someone's window is listening on. */
 	if (E.arm->after_hit)
 		E.arm->after_hit(t, unit, acc->watch, sampler_watch_open(t->proc, acc->watch));
@@ -367,6 +374,18 @@ static void on_signal(struct thread *t, int sig)
 	if (sig == SIGTRAP && t->proc->dl_brk && dynlink_hit(t)) {
 		on_dynlink(t);
 		return;
+	}
+	/* Sampling: a window's watchpoint in another thread (window_hw.h). */
+	switch (sig == ARM_PERF_SIGNAL && winhw_used() ? winhw_on_stop(t, sig, &acc) : ARM_FOREIGN) {
+	case ARM_ACCESS:
+		ctr_inc(CTR_TRAPS);
+		on_access(t, &acc, -1);
+		return;
+	case ARM_CONSUMED:
+		thread_resume(t, 0);
+		return;
+	default:
+		break;
 	}
 	switch (E.arm->on_stop(t, sig, &acc, &unit)) {
 	case ARM_ACCESS:

@@ -5,6 +5,7 @@
 #include "policy.h"
 #include "report.h"
 #include "util.h"
+#include "window_hw.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +27,11 @@ int sampler_init(const struct options *o)
 int sampler_fd(void)
 {
 	return timer_fd;
+}
+
+struct window *sampler_first(void)
+{
+	return windows;
 }
 
 uint64_t sampler_value(const uint8_t *b, unsigned n)
@@ -160,6 +166,9 @@ void sampler_open(struct thread *t, const struct access *acc)
 	w->owner = t;
 	w->acc = *acc;
 	w->vlen = acc->size < sizeof(w->before) ? acc->size : sizeof(w->before);
+	/* The other threads' watchpoints first, then the snapshot: no write
+	 * slips between the two unseen. */
+	winhw_arm(w);
 	if (proc_read(t->proc, acc->addr, w->before, w->vlen))
 		w->vlen = 0;
 	w->deadline_ns = now_ns() + us * 1000;
@@ -217,6 +226,7 @@ static void finish(struct window *w, const uint8_t *after, int resume)
 		fruit_learn(w, memcmp(after, w->before, w->vlen) != 0);
 	rw_debug("window of thread %d closes%s", t->tid, resume ? "" : " (thread gone)");
 	unlink_window(w);
+	winhw_disarm(w);
 	t->window = NULL;
 	t->flags &= ~TF_WINDOW;
 	free(w);

@@ -24,6 +24,8 @@ struct window {
 	int graced;		/* times held longer, waiting for a late writer's trap */
 	int interrupted;	/* --strict: the owner runs a signal handler inside it */
 	int met;		/* accesses of other threads that fell inside it */
+	struct winhw_ev *hw;	/* its watchpoints in the other threads (window_hw.h) */
+	int nhw;
 	struct window *next;
 };
 
@@ -87,6 +89,9 @@ void sampler_close_all(void);
 
 /* Close every window leaving its owner stopped (detach stops everyone). */
 void sampler_drop_all(void);
+
+/* The open windows, for walking their ->next chain. */
+struct window *sampler_first(void);
 
 /* Little-endian value of up to 8 bytes, for "value changed" lines. */
 uint64_t sampler_value(const uint8_t *b, unsigned n);

@@ -19,6 +19,7 @@
 #include "trap.h"
 #include "util.h"
 #include "watchset.h"
+#include "window_hw.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -355,7 +356,8 @@ int proc_hits_pending(struct proc *p, const struct thread *except)
 {
 	for (int h = 0; h < HASH_SIZE; h++)
 		for (struct thread *t = E.hash[h]; t; t = t->hnext)
-			if (t->proc == p && t != except && thread_sig_pending(t->tid, E.arm->trap_signal))
+			if (t->proc == p && t != except && (thread_sig_pending(t->tid, E.arm->trap_signal) ||
+			    (winhw_used() && thread_sig_pending(t->tid, ARM_PERF_SIGNAL))))
 				return 1;
 	return 0;
 }

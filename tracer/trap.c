@@ -210,17 +210,22 @@ int trap_fill(struct thread *t, const struct user_regs_struct *regs,
 	return 0;
 }
 
-int trap_decode(struct thread *t, int slot, struct access *acc)
+int trap_decode_at(struct thread *t, int watch, uint64_t lo, uint64_t len, struct access *acc)
 {
-	struct proc *p = t->proc;
 	struct user_regs_struct regs;
-	const struct hwbp_slot *s = &p->slots[slot];
-	const struct watch *w = &p->watches[p->slot_watch[slot]];
+	const struct watch *w = &t->proc->watches[watch];
 	struct access_insn insn;
 
 	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &regs) < 0)
 		return -1;
 	if (find_insn(t, &regs, w->t.addr, w->t.len, &insn) < 0)
 		return -1;
-	return trap_fill(t, &regs, &insn, p->slot_watch[slot], s->addr, s->len, acc);
+	return trap_fill(t, &regs, &insn, watch, lo, len, acc);
+}
+
+int trap_decode(struct thread *t, int slot, struct access *acc)
+{
+	const struct proc *p = t->proc;
+
+	return trap_decode_at(t, p->slot_watch[slot], p->slots[slot].addr, p->slots[slot].len, acc);
 }

@@ -17,6 +17,12 @@
 int trap_decode(struct thread *t, int slot, struct access *acc);
 
 /*
+ * The same for a watchpoint that is no slot of the layout (a stall
+ * window's, window_hw.c): it watched [lo, lo + len) inside watch.
+ */
+int trap_decode_at(struct thread *t, int watch, uint64_t lo, uint64_t len, struct access *acc);
+
+/*
  * The rest of trap_decode, for a mechanism that already knows the
  * instruction (code sites): fill *acc for insn (which touched watch; when
  * its address is unknown, [lo_fb, lo_fb + len_fb) is taken as touched),

@@ -33,7 +33,8 @@ void rw_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *                 registers never trap, the perf backend still arms real
  *                 slots, so bench and tests can measure what armed slots
  *                 cost (per context switch) and what the armed-time duty
- *                 cycle saves.  Nothing is ever detected that way.
+ *                 cycle saves, and sampling windows arm their watchpoints in
+ *                 the other threads.  Nothing is ever detected that way.
  *   armed-always  the perf backend's armed-time duty cycle is off: slots
  *                 stay armed all the time (the budget still thins out hot
  *                 traps), for bench's comparison.

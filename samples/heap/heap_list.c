@@ -5,11 +5,14 @@
  *
  * Expected: racewatch with no -w reports a data-race in visit / visit on
  * "heap"; heap_list_locked (HEAP_LOCKED: the walk holds the list's mutex)
- * is never reported.
+ * is never reported.  Its argument: rounds of the walk (400), or seconds
+ * as "10s".
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "run_for.h"
 
 struct node {
 	struct node *next;
@@ -19,6 +22,7 @@ struct node {
 
 static struct node *head;
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static long rounds = 400;	/* argv[1]: a count, or seconds as "10s" (run_for.h) */
 
 __attribute__((noinline)) static void visit(struct node *n)
 {
@@ -30,7 +34,7 @@ __attribute__((noinline)) static void visit(struct node *n)
 static void *walker(void *arg)
 {
 	(void)arg;
-	for (int round = 0; round < 400; round++) {
+	for (long round = 0; run_more(round, rounds); round++) {
 #ifdef HEAP_LOCKED
 		pthread_mutex_lock(&list_lock);
 #endif
@@ -43,11 +47,13 @@ static void *walker(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t t1, t2;
 	long total = 0;
 
+	if (argc > 1 && run_parse(argv[0], argv[1], &rounds) < 0)
+		return 2;
 	for (int i = 0; i < 64; i++) {
 		struct node *n = calloc(1, sizeof(*n));
 
@@ -68,7 +74,10 @@ int main(void)
 		head = n->next;
 		free(n);
 	}
-	printf("heap_list: done, %ld nodes visited\n", total);
+	if (run_secs)
+		printf("heap_list: done, %ld nodes visited in %ld s\n", total, run_secs);
+	else
+		printf("heap_list: done, %ld nodes visited\n", total);
 	(void)list_lock;
 	return 0;
 }

@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "run_for.h"
+
 struct account {
 	pthread_mutex_t lock;
 	long balance;
 	long ops;
 };
 
-static long iterations = 20000;	/* argv[1] overrides (attach tests run longer) */
+static long iterations = 20000;	/* argv[1]: a count, or seconds as "10s" (run_for.h) */
 
 static void spin(int n)
 {
@@ -51,7 +53,7 @@ __attribute__((noinline)) static void withdraw(struct account *a, long amount)
 
 static void *saver(void *arg)
 {
-	for (long i = 0; i < iterations; i++) {
+	for (long i = 0; run_more(i, iterations); i++) {
 		deposit(arg, 3);
 		spin(200);
 	}
@@ -60,7 +62,7 @@ static void *saver(void *arg)
 
 static void *spender(void *arg)
 {
-	for (long i = 0; i < iterations; i++) {
+	for (long i = 0; run_more(i, iterations); i++) {
 		withdraw(arg, 1);
 		spin(200);
 	}
@@ -69,19 +71,23 @@ static void *spender(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct account *a = calloc(1, sizeof(*a));
+	struct account *a;
 	pthread_t t1, t2;
 
+	if (argc > 1 && run_parse(argv[0], argv[1], &iterations) < 0)
+		return 2;
+	a = calloc(1, sizeof(*a));
 	if (!a)
 		return 1;
-	if (argc > 1)
-		iterations = atol(argv[1]);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_create(&t1, NULL, saver, a);
 	pthread_create(&t2, NULL, spender, a);
 	pthread_join(t1, NULL);
 	pthread_join(t2, NULL);
-	printf("heap_struct: done, %ld operations\n", a->ops > 0 ? 2 * iterations : 0L);
+	if (run_secs)
+		printf("heap_struct: done, %ld s\n", a->ops > 0 ? run_secs : 0L);
+	else
+		printf("heap_struct: done, %ld operations\n", a->ops > 0 ? 2 * iterations : 0L);
 	free(a);
 	return 0;
 }
