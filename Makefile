@@ -218,10 +218,13 @@ uninstall:
 	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # Overhead and detection against native, ThreadSanitizer, Helgrind and DRD,
-# plus the raw cost of a watchpoint hit here: prints one table and writes
-# bench/RESULTS.md (~15 min; QUICK=1 for a short run, see bench/run.sh).
+# plus the raw cost of a watchpoint hit here and a real server
+# (bench/real.sh, whose load generator and source entry `deps.sh bench`
+# installs): prints one table and writes bench/RESULTS.md (~15 min; QUICK=1
+# for a short run, see bench/run.sh).
 .PHONY: bench
 bench: all
+	$(Q)./scripts/deps.sh bench
 	$(Q)O=$(O) ./bench/run.sh
 
 clean:

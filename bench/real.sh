@@ -74,8 +74,15 @@ command -v wrk >/dev/null 2>&1 || skip "wrk is not installed (scripts/deps.sh be
 [ -x "$RW" ] || skip "$RW is missing (make first)"
 mkdir -p "$D" || exit 1
 
-src=$(ls -d "$D"/src/"$PKG"-*/ 2>/dev/null | head -n1)
-if [ -z "$src" ] || [ ! -x "$src/configure" ]; then
+# unpacked_src: the directory apt-get source unpacked, or "".
+unpacked_src() {
+	local d
+	for d in "$D"/src/"$PKG"-*/; do
+		[ -x "$d/configure" ] && { echo "$d"; return; }
+	done
+}
+src=$(unpacked_src)
+if [ -z "$src" ]; then
 	command -v apt-get >/dev/null 2>&1 || skip "no apt-get to fetch $PKG's source with"
 	say "real: fetching $PKG's source (apt-get source)"
 	rm -rf "$D/src" && mkdir -p "$D/src" || exit 1
@@ -84,8 +91,8 @@ if [ -z "$src" ] || [ ! -x "$src/configure" ]; then
 		rm -rf "$D/src"
 		skip "cannot fetch $PKG's source: ${why:-apt-get source failed} (scripts/deps.sh bench adds a deb-src entry)"
 	fi
-	src=$(ls -d "$D"/src/"$PKG"-*/ 2>/dev/null | head -n1)
-	[ -n "$src" ] && [ -x "$src/configure" ] || skip "apt-get source $PKG unpacked no configure script (see $D/fetch.log)"
+	src=$(unpacked_src)
+	[ -n "$src" ] || skip "apt-get source $PKG unpacked no configure script (see $D/fetch.log)"
 fi
 src=$(cd "$src" && pwd)
 version=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$src/debian/changelog" 2>/dev/null)
@@ -133,11 +140,10 @@ run_tool() {
 	local out=$TMP/$tool.$rep.out err=$TMP/$tool.$rep.err w=$TMP/$tool.$rep.wrk
 	local -a cmd
 	nrun=$((nrun + 1))
+	# shellcheck disable=SC2206  # RW_ARGS is a list of words on purpose
 	case $tool in
 	native)    cmd=("$NATIVE" "$port") ;;
-	# shellcheck disable=SC2206  # RW_ARGS is a list of words on purpose
 	rw-w4)     cmd=("$RW" run --stats $RW_ARGS "${WFLAGS[@]}" -- "$NATIVE" "$port") ;;
-	# shellcheck disable=SC2206
 	rw-sample) cmd=("$RW" run --stats $RW_ARGS -- "$NATIVE" "$port") ;;
 	tsan)      cmd=("$TSAN" "$port") ;;
 	*)         say "real: unknown tool '$tool'"; exit 1 ;;
@@ -255,6 +261,7 @@ backend=$(sed -n 's/.*; backend \([a-z]*\).*/\1/p' "$D/last-rw-w4.err" 2>/dev/nu
 		srv=$(col "$tool" 5 | median) trc=$(col "$tool" 6 | median)
 		cpu=$(awk -F'\t' -v t="$tool" '$1 == t && $3 != "-" { print $5 + $6 }' "$DATA" | median)
 		per=$(awk -F'\t' -v t="$tool" '$1 == t && $3 != "-" && $4 > 0 { print ($5 + $6) * 1e6 / $4 }' "$DATA" | median)
+		# shellcheck disable=SC2016  # awk expressions, not shell ones
 		rr=$(ratio "$tool" '$3') cr=$(ratio "$tool" '($5 + $6)') pr=$(ratio "$tool" '($5 + $6) / $4')
 		races=$(awk -F'\t' -v t="$tool" '$1 == t { print $8 }' "$DATA" | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
 		traps=$(col "$tool" 9 | grep -v '^-$' | median)
