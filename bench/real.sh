@@ -131,35 +131,62 @@ WFLAGS=()
 for v in $WATCH; do WFLAGS+=(-w "$v"); done
 DATA=$TMP/runs.tsv	# tool rep rps requests srv_cpu_s rw_cpu_s status races traps errors srv_kb rw_kb
 : >"$DATA"
-PORT0=$((20000 + $$ % 20000))
-nrun=0
+# Ports below the kernel's ephemeral range: a probe connect() to a port in
+# that range with nobody listening yet can be given that very port as its
+# source (a loopback self-connect), and the server's bind then fails.
+ephemeral_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+ephemeral_lo=${ephemeral_lo:-32768}
+[ "$ephemeral_lo" -gt 11000 ] || ephemeral_lo=32768
+PORT0=$((10000 + $$ % (ephemeral_lo - 10000 - 1000)))
+nport=0
+
+# start_server TOOL OUT ERR: start TOOL's server on a fresh port with its
+# stdin a FIFO held open on fd 3; wait until it listens.  Sets SERVER_PID,
+# PORT, and START ("" when listening, else why not).  A server that exits 1
+# at once (its port taken by someone else) is tried on the next port.
+start_server() {
+	local tool=$1 out=$2 err=$3 fifo deadline
+	local -a cmd
+	for _ in 1 2 3; do
+		PORT=$((PORT0 + nport)) fifo=$TMP/stdin.$nport
+		nport=$((nport + 1))
+		# shellcheck disable=SC2206  # RW_ARGS is a list of words on purpose
+		case $tool in
+		native)    cmd=("$NATIVE" "$PORT") ;;
+		rw-w4)     cmd=("$RW" run --stats $RW_ARGS "${WFLAGS[@]}" -- "$NATIVE" "$PORT") ;;
+		rw-sample) cmd=("$RW" run --stats $RW_ARGS -- "$NATIVE" "$PORT") ;;
+		tsan)      cmd=("$TSAN" "$PORT") ;;
+		*)         say "real: unknown tool '$tool'"; exit 1 ;;
+		esac
+		mkfifo "$fifo" || exit 1
+		"${cmd[@]}" <"$fifo" >"$out" 2>"$err" &
+		SERVER_PID=$!
+		exec 3>"$fifo"	# the server's stdin: closing it ends the server
+		rm -f "$fifo"
+		# Listening yet?  (racewatch's start-up comes first.)
+		START="" deadline=$((SECONDS + START_TIMEOUT))
+		until (exec 4<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
+			if ! kill -0 "$SERVER_PID" 2>/dev/null; then START=died-at-start; break; fi
+			if [ "$SECONDS" -ge "$deadline" ]; then START=no-listen; break; fi
+			sleep 0.05
+		done
+		[ "$START" = died-at-start ] || return 0
+		exec 3>&-
+		wait "$SERVER_PID"
+		local rc=$?
+		SERVER_PID=
+		START="died-at-start:exit:$rc"
+		[ "$rc" = 1 ] || return 0
+		say "  port $PORT: the server exited 1 at start (port taken?); next port"
+	done
+}
 
 # run_tool TOOL REP: one server, one wrk load, one line in $DATA.
 run_tool() {
-	local tool=$1 rep=$2 port=$((PORT0 + nrun)) fifo=$TMP/stdin.$nrun
+	local tool=$1 rep=$2
 	local out=$TMP/$tool.$rep.out err=$TMP/$tool.$rep.err w=$TMP/$tool.$rep.wrk
-	local -a cmd
-	nrun=$((nrun + 1))
-	# shellcheck disable=SC2206  # RW_ARGS is a list of words on purpose
-	case $tool in
-	native)    cmd=("$NATIVE" "$port") ;;
-	rw-w4)     cmd=("$RW" run --stats $RW_ARGS "${WFLAGS[@]}" -- "$NATIVE" "$port") ;;
-	rw-sample) cmd=("$RW" run --stats $RW_ARGS -- "$NATIVE" "$port") ;;
-	tsan)      cmd=("$TSAN" "$port") ;;
-	*)         say "real: unknown tool '$tool'"; exit 1 ;;
-	esac
-	mkfifo "$fifo" || exit 1
-	"${cmd[@]}" <"$fifo" >"$out" 2>"$err" &
-	SERVER_PID=$!
-	exec 3>"$fifo"	# the server's stdin: closing it ends the server
-
-	# Listening yet?  (racewatch's start-up comes first.)
-	local status="" srv=$SERVER_PID deadline=$((SECONDS + START_TIMEOUT))
-	until (exec 4<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-		if ! kill -0 "$SERVER_PID" 2>/dev/null; then status=died-at-start; break; fi
-		if [ "$SECONDS" -ge "$deadline" ]; then status=no-listen; break; fi
-		sleep 0.05
-	done
+	start_server "$tool" "$out" "$err"
+	local status=$START srv=$SERVER_PID port=$PORT deadline
 	# Under racewatch the server is the tracer's child.
 	if [ -z "$status" ] && [ "${tool#rw-}" != "$tool" ]; then
 		srv=$(cat /proc/"$SERVER_PID"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
@@ -173,18 +200,19 @@ run_tool() {
 		c1=$(cpu "$srv") skb=$(hwm "$srv")
 		[ "$srv" != "$SERVER_PID" ] && r1=$(cpu "$SERVER_PID") rkb=$(hwm "$SERVER_PID")
 	fi
-	exec 3>&-
-	deadline=$((SECONDS + EXIT_TIMEOUT))
-	while kill -0 "$SERVER_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
-	if kill -0 "$SERVER_PID" 2>/dev/null; then
-		status=${status:-hang-at-exit}
-		kill -TERM "$SERVER_PID" 2>/dev/null
+	if [ -n "$SERVER_PID" ]; then
+		exec 3>&-
+		deadline=$((SECONDS + EXIT_TIMEOUT))
+		while kill -0 "$SERVER_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+		if kill -0 "$SERVER_PID" 2>/dev/null; then
+			status=${status:-hang-at-exit}
+			kill -TERM "$SERVER_PID" 2>/dev/null
+		fi
+		wait "$SERVER_PID"
+		local rc=$?
+		SERVER_PID=
+		status=${status:-exit:$rc}
 	fi
-	wait "$SERVER_PID"
-	local rc=$?
-	SERVER_PID=
-	rm -f "$fifo"
-	status=${status:-exit:$rc}
 
 	local rps reqs errors races traps=-
 	rps=$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$w" 2>/dev/null)
@@ -248,12 +276,12 @@ backend=$(sed -n 's/.*; backend \([a-z]*\).*/\1/p' "$D/last-rw-w4.err" 2>/dev/nu
 	echo
 	echo "racewatch -w ×4 = \`racewatch run --stats $RW_ARGS${RW_ARGS:+ }-w response -w small_deltas -w mono_clock_id -w mono_clock_start\` (default backend: ${backend:-?} here); no -w = \`racewatch run --stats\`: the program's own memory accesses sampled at the default --overhead 5."
 	echo
-	echo "| tool | requests/s | throughput vs native | CPU s (server + tracer) | CPU vs native | CPU µs per request | per request vs native | races reported | traps | exit |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| tool | requests/s | throughput vs native | CPU s (server + tracer) | CPU vs native | CPU µs per request | per request vs native | races reported | traps | peak RSS (server + tracer) | exit |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	for tool in $REAL_TOOLS; do
 		n=$(awk -F'\t' -v t="$tool" '$1 == t' "$DATA" | wc -l)
 		if [ "$(col "$tool" 3 | wc -l)" -eq 0 ]; then
-			printf '| %s | no figure: %s | | | | | | | | |\n' "$(label "$tool")" \
+			printf '| %s | no figure: %s | | | | | | | | | |\n' "$(label "$tool")" \
 				"$(awk -F'\t' -v t="$tool" '$1 == t { print $7 }' "$DATA" | sort -u | tr '\n' ' ')"
 			continue
 		fi
@@ -265,15 +293,17 @@ backend=$(sed -n 's/.*; backend \([a-z]*\).*/\1/p' "$D/last-rw-w4.err" 2>/dev/nu
 		rr=$(ratio "$tool" '$3') cr=$(ratio "$tool" '($5 + $6)') pr=$(ratio "$tool" '($5 + $6) / $4')
 		races=$(awk -F'\t' -v t="$tool" '$1 == t { print $8 }' "$DATA" | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
 		traps=$(col "$tool" 9 | grep -v '^-$' | median)
+		skb=$(col "$tool" 11 | median) rkb=$(col "$tool" 12 | median)
+		rss=$(awk -v a="$skb" -v b="$rkb" 'BEGIN { if (b > 0) printf "%.1f + %.1f MB", a / 1024, b / 1024; else printf "%.1f MB", a / 1024 }')
 		exits=$(awk -F'\t' -v t="$tool" '$1 == t { print $7 }' "$DATA" | sort | uniq -c | awk '{ printf "%s%s×%s", s, $1, $2; s = ", " }')
 		errs=$(awk -F'\t' -v t="$tool" '$1 == t { n += $10 } END { print n + 0 }' "$DATA")
 		[ "$errs" -gt 0 ] && exits="$exits; $errs wrk errors"
 		if [ "$tool" = native ]; then rr=1 cr=1 pr=1; fi
 		cpucell=$(fx "$cpu" "%.2f")
 		[ "${tool#rw-}" != "$tool" ] && cpucell="$cpucell ($(fx "$srv" "%.2f") + $(fx "$trc" "%.2f"))"
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(label "$tool")" "$(fx "$rps" "%.0f")" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(label "$tool")" "$(fx "$rps" "%.0f")" \
 			"$(fx "$rr" "%.2f×")" "$cpucell" "$(fx "$cr" "%.2f×")" "$(fx "$per" "%.0f")" "$(fx "$pr" "%.2f×")" \
-			"$races (of $n)" "$(fx "$traps" "%.0f")" "$exits"
+			"$races (of $n)" "$(fx "$traps" "%.0f")" "$rss" "$exits"
 		eval "R_rr_${tool//-/_}=\$rr R_pr_${tool//-/_}=\$pr"
 	done
 	echo
