@@ -23,6 +23,9 @@
 #               -w mono_clock_start (default backend)
 #   rw-sample   racewatch run with no -w: the program's own accesses sampled
 #   tsan        the -fsanitize=thread build
+#   rw-idle     (not by default) racewatch run -w mhd_panic: traced, its
+#               136 sites planted, but only error paths touch it: what
+#               tracing costs when nothing traps
 # Per run: wrk's requests/s; the CPU (user + sys, /proc/PID/stat) the server
 # process and, for racewatch, the tracer used during the load; the races
 # reported; the server's exit status once its stdin is closed.
@@ -155,6 +158,7 @@ start_server() {
 		native)    cmd=("$NATIVE" "$PORT") ;;
 		rw-w4)     cmd=("$RW" run --stats $RW_ARGS "${WFLAGS[@]}" -- "$NATIVE" "$PORT") ;;
 		rw-sample) cmd=("$RW" run --stats $RW_ARGS -- "$NATIVE" "$PORT") ;;
+		rw-idle)   cmd=("$RW" run --stats $RW_ARGS -w mhd_panic -- "$NATIVE" "$PORT") ;;
 		tsan)      cmd=("$TSAN" "$PORT") ;;
 		*)         say "real: unknown tool '$tool'"; exit 1 ;;
 		esac
@@ -263,7 +267,8 @@ ratio() {
 label() {
 	case $1 in
 	native) echo "native" ;; rw-w4) echo "racewatch -w ×4" ;;
-	rw-sample) echo "racewatch, no -w (sampling)" ;; tsan) echo "ThreadSanitizer" ;; *) echo "$1" ;;
+	rw-sample) echo "racewatch, no -w (sampling)" ;; tsan) echo "ThreadSanitizer" ;;
+	rw-idle) echo "racewatch -w mhd_panic (never hit)" ;; *) echo "$1" ;;
 	esac
 }
 fx() { awk -v x="$1" -v f="$2" 'BEGIN { if (x == "-" || x == "") print "—"; else printf f, x }'; }
