@@ -11,6 +11,11 @@
 #   -w given                    no sampling: the note is absent.
 #   attach without -w           samples too, and the target runs on to its
 #                               native end after the detach.
+#   slow-exit                   samples/lifecycle/slow_exit: a process whose
+#                               memory is gone while its exit is not yet
+#                               reported; racewatch ends with it, exit 0, in
+#                               every one of EXIT_RUNS runs (it used to spin
+#                               re-drawing sites it could not plant).
 #
 # Needs code breakpoints (int3): skipped, one line, where probe says no.
 set -u
@@ -20,6 +25,7 @@ probe_machine
 
 RACE_SECS=${RACE_SECS:-30}
 TWIN_RUNS=${TWIN_RUNS:-3}
+EXIT_RUNS=${EXIT_RUNS:-20}
 
 if ! printf '%s' "$PROBE_OUT" | grep -q '^int3: yes'; then
 	skip "sampling" "code breakpoints do not work here (racewatch probe: $(printf '%s' "$PROBE_OUT" | grep '^int3:'))"
@@ -115,3 +121,14 @@ for i in $(seq "$TWIN_RUNS"); do
 	grep -q 'sampling libshared.so too' "$TMP/mt.err" || { bad="run $i: the library was not sampled"; break; }
 done
 if [ -z "$bad" ]; then pass "sampling/modules-twin-silent"; else fail "sampling/modules-twin-silent" "$bad"; fi
+
+# A slow exit: every run ends with the program (RW_TIMEOUT bounds a hang).
+bad=""
+for i in $(seq "$EXIT_RUNS"); do
+	RW_TIMEOUT=20 trace "$TMP/se" run -- "$SAMPLES/lifecycle/slow_exit-O2"
+	if [ "$RC" != 0 ] || [ "$(cat "$TMP/se.out")" != "slow_exit: done" ]; then
+		bad="run $i: $(why_rc "$RC"); $(tail_of "$TMP/se.err")"
+		break
+	fi
+done
+if [ -z "$bad" ]; then pass "sampling/slow-exit ($EXIT_RUNS runs)"; else fail "sampling/slow-exit" "$bad"; fi

@@ -359,8 +359,14 @@ void code_drop_watch(struct proc *p, int watch)
 		}
 }
 
-/* Draw a site that is not planted yet and plant it. */
-static void draw_one(struct proc *p, struct codeset *cs)
+/*
+ * Draw a site that is not planted yet and plant it: 1 when one was
+ * planted, 0 when none was (64 draws hit planted or slot-less sites, or
+ * the write failed: the process is exiting and its memory is gone).
+ * Callers that draw until enough are planted stop at the first 0, or they
+ * would spin forever on a process that is already a zombie.
+ */
+static int draw_one(struct proc *p, struct codeset *cs)
 {
 	for (int tries = 0; tries < 64; tries++) {
 		size_t i = (size_t)rand_range(0, cs->n - 1);
@@ -368,12 +374,13 @@ static void draw_one(struct proc *p, struct codeset *cs)
 		if (cs->v[i].planted || !cs->v[i].slot)
 			continue;
 		plant(p, &cs->v[i]);
-		if (cs->v[i].planted) {
-			cs->planted_ns[i] = now_ns();
-			cs->nplanted++;
-		}
-		return;
+		if (!cs->v[i].planted)
+			return 0;
+		cs->planted_ns[i] = now_ns();
+		cs->nplanted++;
+		return 1;
 	}
+	return 0;
 }
 
 static void undraw(struct proc *p, struct codeset *cs, size_t i)
@@ -421,8 +428,8 @@ int code_sample_module(struct thread *t, const char *path, uint64_t bias, int ex
 	counters[CTR_SITES] = (uint64_t)cs->n;
 	if (cs->n > first && chunk_add(t, cs, first, err, errlen) < 0)
 		return -1;
-	while (cs->nplanted < cs->want && cs->nplanted < (int)cs->n)
-		draw_one(p, cs);
+	while (cs->nplanted < cs->want && cs->nplanted < (int)cs->n && draw_one(p, cs))
+		;
 	return 0;
 }
 
@@ -634,8 +641,9 @@ int code_tick(struct proc *p)
 		for (size_t i = 0; i < cs->n; i++)
 			if (cs->planted_ns[i] && now - cs->planted_ns[i] > 20000000ull)
 				undraw(p, cs, i);
-		while (cs->tokens > 0 && cs->nplanted < cs->want && cs->nplanted < (int)cs->n)
-			draw_one(p, cs);
+		while (cs->tokens > 0 && cs->nplanted < cs->want && cs->nplanted < (int)cs->n &&
+		       draw_one(p, cs))
+			;
 		return 0;
 	}
 	/* Each site earns its share of the rate; an off site with credit is back on. */
