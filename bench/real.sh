@@ -46,7 +46,7 @@ RW_ARGS=${RW_ARGS:-}
 PKG=libmicrohttpd
 D=$O/real
 START_TIMEOUT=60	# s for the server to listen (racewatch's start-up included)
-EXIT_TIMEOUT=30		# s for it to end once its stdin is closed
+EXIT_TIMEOUT=${EXIT_TIMEOUT:-30}		# s for it to end once its stdin is closed
 # The four watched variables: globals every worker thread touches per
 # request (see the section's text for why these).
 WATCH="response small_deltas mono_clock_id mono_clock_start"
@@ -65,7 +65,7 @@ cleanup() {
 	exec 3>&- 2>/dev/null
 	# A server still running here was interrupted: end it (its own pid,
 	# never a name).
-	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -76,6 +76,10 @@ trap 'exit 130' INT TERM
 command -v wrk >/dev/null 2>&1 || skip "wrk is not installed (scripts/deps.sh bench installs it)"
 [ -x "$RW" ] || skip "$RW is missing (make first)"
 mkdir -p "$D" || exit 1
+# Run a copy: a rebuild of $RW mid-bench must not mix versions (run.sh
+# passes its own copy).
+cp "$RW" "$TMP/racewatch" || exit 1
+RW=$TMP/racewatch
 
 # unpacked_src: the directory apt-get source unpacked, or "".
 unpacked_src() {
@@ -209,8 +213,13 @@ run_tool() {
 		deadline=$((SECONDS + EXIT_TIMEOUT))
 		while kill -0 "$SERVER_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
 		if kill -0 "$SERVER_PID" 2>/dev/null; then
+			# Hung: SIGTERM, and SIGKILL if that is not enough either
+			# (racewatch reads its signals in its event loop).
 			status=${status:-hang-at-exit}
 			kill -TERM "$SERVER_PID" 2>/dev/null
+			deadline=$((SECONDS + 5))
+			while kill -0 "$SERVER_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+			kill -0 "$SERVER_PID" 2>/dev/null && status="$status,sigkill" && kill -KILL "$SERVER_PID" 2>/dev/null
 		fi
 		wait "$SERVER_PID"
 		local rc=$?
