@@ -76,6 +76,7 @@ trap 'exit 130' INT TERM
 command -v wrk >/dev/null 2>&1 || skip "wrk is not installed (scripts/deps.sh bench installs it)"
 [ -x "$RW" ] || skip "$RW is missing (make first)"
 mkdir -p "$D" || exit 1
+rm -rf "$D/logs" && mkdir -p "$D/logs" || exit 1	# every run's stderr, kept for a look
 # Run a copy: a rebuild of $RW mid-bench must not mix versions (run.sh
 # passes its own copy).
 cp "$RW" "$TMP/racewatch" || exit 1
@@ -245,7 +246,7 @@ run_tool() {
 	say "  rep $rep  $(printf '%-10s' "$tool") ${rps:-no figure} req/s  cpu $(tail -n1 "$DATA" | cut -f5) s + tracer $(tail -n1 "$DATA" | cut -f6) s  $status  races ${races:--}  traps $traps  errors ${errors:-0}"
 	# What went wrong stays visible: the server's or racewatch's last words.
 	case $status in exit:0|exit:66) ;; *) sed -n '1,5s/^/    | /p' "$err" >&2 ;; esac
-	cp "$err" "$D/last-$tool.err" 2>/dev/null
+	cp "$err" "$D/logs/$tool.$rep.err" 2>/dev/null
 }
 
 say "real: $PKG $version benchmark, wrk -c$CONNS -d${DUR}s, $REPS repetition(s), tools: $REAL_TOOLS"
@@ -282,7 +283,20 @@ label() {
 }
 fx() { awk -v x="$1" -v f="$2" 'BEGIN { if (x == "-" || x == "") print "—"; else printf f, x }'; }
 
-backend=$(sed -n 's/.*; backend \([a-z]*\).*/\1/p' "$D/last-rw-w4.err" 2>/dev/null | tail -n1)
+backend=$(cat "$D"/logs/rw-w4.*.err 2>/dev/null | sed -n 's/.*; backend \([a-z]*\).*/\1/p' | tail -n1)
+# which races: racewatch's report headers, ThreadSanitizer's SUMMARY lines
+# (paths cut to the file name), with the number of runs each came up in.
+which_races() {
+	local pat
+	case $1 in
+	rw-*) pat='s/^BUG: racewatch: \(data-race in .*\)/\1/p' ;;
+	tsan) pat='s/^SUMMARY: ThreadSanitizer: data race [^ ]*\/\([^/ ]*\) in \(.*\)/\2 (\1)/p' ;;
+	*) return 0 ;;
+	esac
+	for f in "$D"/logs/"$1".*.err; do
+		[ -f "$f" ] && sed -n "$pat" "$f" | sort -u
+	done | sort | uniq -c | sort -rn | awk '{ n = $1; $1 = ""; printf "%s%s (%d run%s)", s, substr($0, 2), n, (n > 1 ? "s" : ""); s = "; " }'
+}
 {
 	echo "$HEADING"
 	echo
@@ -320,6 +334,12 @@ backend=$(sed -n 's/.*; backend \([a-z]*\).*/\1/p' "$D/last-rw-w4.err" 2>/dev/nu
 			"$races (of $n)" "$(fx "$traps" "%.0f")" "$rss" "$exits"
 		eval "R_rr_${tool//-/_}=\$rr R_pr_${tool//-/_}=\$pr"
 	done
+	echo
+	for tool in $REAL_TOOLS; do
+		r=$(which_races "$tool")
+		[ -n "$r" ] && echo "- Races $(label "$tool") reported: $r."
+	done
+	echo "- Every run's stderr: \`$D/logs/TOOL.REP.err\`."
 	echo
 	case " $REAL_TOOLS " in *" rw-w4 "*" native "*|*" native "*" rw-w4 "*)
 		met=$(awk -v a="${R_rr_rw_w4:--}" -v b="${R_pr_rw_w4:--}" 'BEGIN {
