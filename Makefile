@@ -220,7 +220,8 @@ uninstall:
 # Overhead and detection against native, ThreadSanitizer, Helgrind and DRD,
 # plus the raw cost of a watchpoint hit here and a real server
 # (bench/real.sh, whose load generator and source entry `deps.sh bench`
-# installs): prints one table and writes bench/RESULTS.md (~15 min; QUICK=1
+# installs): prints one table and writes bench/RESULTS.md (~17 min, + ~3 min
+# to fetch and build the server the first time; QUICK=1
 # for a short run, see bench/run.sh).
 .PHONY: bench
 bench: all
