@@ -219,16 +219,20 @@ uninstall:
 	    $(DESTDIR)$(INCLUDEDIR)/racewatch.h $(DESTDIR)$(DOCDIR)/schema.md
 	$(Q)rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
-# Overhead and detection against native, ThreadSanitizer, Helgrind and DRD,
-# plus the raw cost of a watchpoint hit here: prints one table and writes
 # bench/startup.sh's step-by-step cost of opening a module's symbols.
 $(O)/bench/symopen: bench/symopen.c $(O)/libracewatch.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libracewatch.a $(LIBS)
 
-# bench/RESULTS.md (~15 min; QUICK=1 for a short run, see bench/run.sh).
+# Overhead and detection against native, ThreadSanitizer, Helgrind and DRD,
+# plus the raw cost of a watchpoint hit here and a real server
+# (bench/real.sh, whose load generator and source entry `deps.sh bench`
+# installs): prints one table and writes bench/RESULTS.md (~17 min, + ~3 min
+# to fetch and build the server the first time; QUICK=1
+# for a short run, see bench/run.sh).
 .PHONY: bench
 bench: all
+	$(Q)./scripts/deps.sh bench
 	$(Q)O=$(O) ./bench/run.sh
 
 clean:

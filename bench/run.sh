@@ -27,6 +27,9 @@
 #                         run without -w against ThreadSanitizer; "" = none
 #   HEAP_RUNS=10          runs per heap sample and tool (QUICK: 5)
 #   RW_ARGS="..."         extra racewatch options for the workload runs
+#   REAL=1                bench/real.sh: a real server (libmicrohttpd's, from
+#                         Debian's sources) under wrk; 0 = leave it out
+#                         (QUICK: 0); REAL_REPS=5 DUR=5 there
 #   RAW_HITS=20000        watchpoint hits per raw-cost / per-trap run
 #   RW_PERF_RAW=perf-urg  the raw mechanism racewatch's perf backend uses
 #                         (rawcost: perf = sigtrap, perf-urg = fasync SIGURG)
@@ -38,7 +41,7 @@ O=${O:-build}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	REPS=${REPS:-1} TIMEOUT=${TIMEOUT:-5} RAW_HITS=${RAW_HITS:-5000} HEAP_RUNS=${HEAP_RUNS:-5}
-	OUT=${OUT:-$O/bench/RESULTS-quick.md}
+	OUT=${OUT:-$O/bench/RESULTS-quick.md} REAL=${REAL:-0}
 	SIZE_racy_counter=40000000 SIZE_hotloop=100000000 SIZE_prodcons="1500 8000"
 else
 	REPS=${REPS:-3} TIMEOUT=${TIMEOUT:-25} RAW_HITS=${RAW_HITS:-20000} HEAP_RUNS=${HEAP_RUNS:-10}
@@ -345,6 +348,13 @@ if [ "$ARMTIME" = 1 ]; then
 	O=$O QUICK=$QUICK REPS=$REPS TIMEOUT=$TIMEOUT RW=$RW B=$B bash bench/armtime.sh >"$TMP/armtime.md" ||
 		say "bench: bench/armtime.sh failed"
 fi
+# ---- a real server (bench/real.sh) ---------------------------------------------
+
+: >"$TMP/real.md"
+if [ "${REAL:-1}" = 1 ]; then
+	O=$O RW=$RW RW_ARGS=$RW_ARGS bench/real.sh >"$TMP/real.md"
+fi
+
 end_load=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - start_time ))
 
@@ -484,6 +494,7 @@ if [ -n "${MAKELEVEL:-}" ]; then how="make bench"; else how="bench/run.sh"; fi
 		done
 		echo
 	fi
+	cat "$TMP/real.md"
 	echo "## One watchpoint hit served by a tracer"
 	echo
 	echo "Raw: bench/rawcost.c, a child storing to a watched variable $RAW_HITS times, the tracer resuming it after each hit, timed at the tracer (interval between successive waitpid returns). Mechanisms: ptrace = DR0/DR7 by PTRACE_POKEUSER, SIGTRAP stop; perf = perf_event_open breakpoint with sigtrap=1, SIGTRAP stop; perf-urg = the same event without sigtrap, its fasync signal F_SETSIG'd to SIGURG; int3 = an int3 over a one-byte nop the child calls, one SIGTRAP stop, emulated by continuing (racewatch probe's test); int3-ool = an int3 over a store, executed out of line as racewatch's code backend does (two SIGTRAP stops, GETREGS + SETREGS at each: the code backend's floor); uprobe = a perf uprobe event on that store (config1 = path, config2 = file offset), one per thread, its fasync signal as SIGURG; the kernel runs the store out of line. Loops: bare = waitpid + PTRACE_CONT; regs = + GETSIGINFO + GETREGS; poll = + racewatch's loop shape (poll on a signalfd, waitpid WNOHANG until empty). Each cell: median µs per hit (mean in brackets), median over $REPS run(s). Placement: default = the scheduler's choice; same = tracer and program on CPU 0; split = tracer on CPU 0, program on CPU 1."

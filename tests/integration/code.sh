@@ -11,6 +11,9 @@
 #                   and something was watched (traps > 0)
 #   auto-six        without --backend, six variables go to code (the summary
 #                   says "6 watched" and "backend code") on any machine
+#   bss-tail        samples/basic/bss_tail.c: a racy variable 1 MiB into a
+#                   .bss object, in anonymous memory past the executable's
+#                   file-backed pages, is reported (-O1, -O2)
 #   attach          attach --backend code to a running worker: while attached
 #                   the sites hold 0xcc (compared with the ELF file's bytes
 #                   through /proc/PID/mem), the race is reported; after
@@ -111,6 +114,27 @@ if grep -Eq '^racewatch: summary: .*, 6 watched, .*; backend code$' "$TMP/auto.e
 else
 	fail "$t" "$(why_rc "$RC"); summary: $(grep '^racewatch: summary' "$TMP/auto.err")"
 fi
+
+# A variable in the anonymous tail of .bss (no file mapping covers it) is
+# the executable's all the same: its sites are planted and the race found.
+for OPT in O1 O2; do
+	t=code/$OPT/bss-tail BIN=$SAMPLES/basic/bss_tail-$OPT
+	if [ ! -x "$BIN" ]; then
+		fail "$t" "sample not built ($BIN)"
+		continue
+	fi
+	RUNS=0
+	tail_run() {
+		trace "$TMP/bt" run --backend code --stats -w tail.count -- "$BIN" 2000
+		RUNS=$((RUNS + 1))
+		[ "$RC" = 66 ] && [ "$(vars_reported "$TMP/bt.err")" = "tail " ]
+	}
+	if retry_until "$RACE_SECS" tail_run; then
+		pass "$t"
+	else
+		fail "$t" "no report on tail.count in $RUNS runs / ${RACE_SECS}s; last: $(why_rc "$RC"), code_sites $(stat_of "$TMP/bt.err" code_sites), $(grep -m1 'warning' "$TMP/bt.err")"
+	fi
+done
 
 # ---- attach, sites planted, every byte restored on detach -------------------------
 

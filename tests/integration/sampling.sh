@@ -26,6 +26,11 @@
 #                               probe): a both-sides report (data-race in
 #                               X / Y) caught by a window's watchpoint
 #                               (window_hw_hits > 0); skipped elsewhere.
+#   slow-exit                   samples/lifecycle/slow_exit: a process whose
+#                               memory is gone while its exit is not yet
+#                               reported; racewatch ends with it, exit 0, in
+#                               every one of EXIT_RUNS runs (it used to spin
+#                               re-drawing sites it could not plant).
 #
 # Needs code breakpoints (int3): skipped, one line, where probe says no.
 set -u
@@ -37,6 +42,7 @@ probe_machine
 RACE_SECS=${RACE_SECS:-30}
 TWIN_RUNS=${TWIN_RUNS:-10}
 TWIN_SECS=${TWIN_SECS:-10}
+EXIT_RUNS=${EXIT_RUNS:-20}
 
 if ! printf '%s' "$PROBE_OUT" | grep -q '^int3: yes'; then
 	skip "sampling" "code breakpoints do not work here (racewatch probe: $(printf '%s' "$PROBE_OUT" | grep '^int3:'))"
@@ -247,3 +253,13 @@ else
 		fail "sampling/hw/both-sides" "no both-sides report with window_hw_hits > 0 in $RACE_SECS s: window_hw_armed $(stat_of "$TMP/b.err" window_hw_armed), window_hw_hits $(stat_of "$TMP/b.err" window_hw_hits); $(tail_of "$TMP/b.err")"
 	fi
 fi
+# A slow exit: every run ends with the program (RW_TIMEOUT bounds a hang).
+bad=""
+for i in $(seq "$EXIT_RUNS"); do
+	RW_TIMEOUT=20 trace "$TMP/se" run -- "$SAMPLES/lifecycle/slow_exit-O2"
+	if [ "$RC" != 0 ] || [ "$(cat "$TMP/se.out")" != "slow_exit: done" ]; then
+		bad="run $i: $(why_rc "$RC"); $(tail_of "$TMP/se.err")"
+		break
+	fi
+done
+if [ -z "$bad" ]; then pass "sampling/slow-exit ($EXIT_RUNS runs)"; else fail "sampling/slow-exit" "$bad"; fi

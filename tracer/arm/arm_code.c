@@ -359,10 +359,13 @@ void code_drop_watch(struct proc *p, int watch)
 		}
 }
 
-/* Draw a site that is not planted yet and plant it. */
-/* Plant one more site drawn at random.  1 if one was planted; 0 if none
- * could be (the draws met planted or slotless sites, or the memory cannot
- * be written: a process on its way out). */
+/*
+ * Draw a site that is not planted yet and plant it: 1 when one was
+ * planted, 0 when none was (64 draws hit planted or slot-less sites, or
+ * the write failed: the process is exiting and its memory is gone).
+ * Callers that draw until enough are planted stop at the first 0, or they
+ * would spin forever on a process that is already a zombie.
+ */
 static int draw_one(struct proc *p, struct codeset *cs)
 {
 	for (int tries = 0; tries < 64; tries++) {

@@ -33,8 +33,9 @@
 #define DELETED " (deleted)"
 
 struct as_map {
-	uint64_t start, end, off;
+	uint64_t start, end, off;	/* anon: off continues the file mapping before it */
 	size_t mod;		/* index into addrspace.mods */
+	int anon;		/* the module's .bss tail, anonymous memory */
 };
 
 struct as_mod {
@@ -66,7 +67,8 @@ struct addrspace {
 	struct as_mod *mods;
 	size_t nmods;
 	size_t exe_mod;		/* index of the executable in mods, or nmods */
-	struct as_map *maps;	/* file-backed mappings, sorted by start */
+	struct as_map *maps;	/* file-backed mappings and the .bss tails
+				 * after them, sorted by start */
 	size_t nmaps;
 
 	struct as_file *files;
@@ -81,9 +83,11 @@ static void free_mods(struct as_mod *mods, size_t n)
 }
 
 /*
- * One maps line: "start-end perms offset major:minor inode   path".  Only
- * mappings of files (path starting with '/') are returned; [heap],
- * [stack], [vdso], anonymous memory and "anon_inode:" ones give 0.
+ * One maps line: "start-end perms offset major:minor inode   path".
+ * Mappings of files (path starting with '/') give 1 with every field set;
+ * writable anonymous memory (no path, inode 0) gives 2 with *start and
+ * *end set;
+ * [heap], [stack], [vdso] and "anon_inode:" ones give 0.
  */
 static int parse_line(char *line, uint64_t *start, uint64_t *end, uint64_t *off,
 		      dev_t *dev, uint64_t *ino, char **path, int *deleted)
@@ -100,6 +104,11 @@ static int parse_line(char *line, uint64_t *start, uint64_t *end, uint64_t *off,
 	*path = line + n;
 	len = strcspn(*path, "\n");
 	(*path)[len] = 0;
+	if ((*path)[0] == 0 && i == 0 && perms[1] == 'w') {
+		*start = s;
+		*end = e;
+		return 2;
+	}
 	if ((*path)[0] != '/')
 		return 0;
 	*deleted = len > strlen(DELETED) &&
@@ -135,9 +144,22 @@ static int read_maps(pid_t pid, struct as_mod **modsp, size_t *nmodsp,
 		dev_t dev;
 		int del;
 		struct as_mod *m = nmods ? &mods[nmods - 1] : NULL;
+		int kind = parse_line(line, &s, &e, &o, &dev, &ino, &path, &del);
 
-		if (!parse_line(line, &s, &e, &o, &dev, &ino, &path, &del))
+		if (kind == 0)
 			continue;
+		/* Anonymous memory that starts where the last module's last
+		 * file mapping ends is that module's .bss past its file-backed
+		 * pages (the kernel and ld.so map the zero-fill tail so): its
+		 * variables belong to the module.  Any other anonymous memory
+		 * belongs to none. */
+		if (kind == 2) {
+			if (!nmaps || maps[nmaps - 1].mod != nmods - 1 || maps[nmaps - 1].end != s ||
+			    maps[nmaps - 1].anon)
+				continue;
+			o = maps[nmaps - 1].off + (maps[nmaps - 1].end - maps[nmaps - 1].start);
+			goto add_map;
+		}
 		/* A different file than the previous file mapping, or this
 		 * file's offset 0 mapped a second time: a new module. */
 		if (!m || m->ino != ino || m->dev != dev || strcmp(m->path, path) != 0 ||
@@ -168,6 +190,7 @@ static int read_maps(pid_t pid, struct as_mod **modsp, size_t *nmodsp,
 			m->end = e;
 			m->off = o;
 		}
+add_map:
 		if (nmaps == capmaps) {
 			size_t nc = capmaps ? capmaps * 2 : 64;
 			struct as_map *nm = realloc(maps, nc * sizeof(*nm));
@@ -177,7 +200,7 @@ static int read_maps(pid_t pid, struct as_mod **modsp, size_t *nmodsp,
 			maps = nm;
 			capmaps = nc;
 		}
-		maps[nmaps++] = (struct as_map){ s, e, o, nmods - 1 };
+		maps[nmaps++] = (struct as_map){ s, e, o, nmods - 1, kind == 2 };
 	}
 	free(line);
 	fclose(f);
