@@ -126,12 +126,13 @@ struct abtab {
 
 static int ab_read(struct abtab *t, const struct sec *s, uint64_t off)
 {
-	struct rd r = { s->p, s->p + s->n, 0 };
+	struct rd r;
 
 	t->n = t->nattrs = 0;
 	t->off = UINT64_MAX;
-	if (off >= s->n)
+	if (!s->p || off >= s->n)
 		return -1;
+	r = (struct rd){ s->p, s->p + s->n, 0 };
 	r.p += off;
 	for (;;) {
 		uint64_t code = rd_uleb(&r);
@@ -599,7 +600,8 @@ static uint32_t cu_by_off(const struct symi_lazy *lz, uint64_t off)
  * "anywhere"); then the low/high pc of those it does not. */
 static int read_aranges(struct symi_lazy *lz, const struct sec *s)
 {
-	struct rd r = { s->p, s->p + s->n, 0 };
+	/* No section: an empty reader (pointer arithmetic on NULL is undefined). */
+	struct rd r = { s->p, s->p ? s->p + s->n : NULL, 0 };
 	uint8_t *listed = calloc(lz->ncus + 1, 1);
 
 	if (!listed)

@@ -19,7 +19,7 @@ struct arena_blk {
 	size_t used, size;
 	int shared;		/* carved from a guard region (symbols_guard.c):
 				 * unmapped with it, never free()d */
-	char data[];
+	_Alignas(16) char data[];	/* aligned: symi_alloc promises 8 */
 };
 
 void *symi_alloc(struct arena *a, size_t n)
