@@ -105,34 +105,47 @@ B=default
 
 # attach_forker NAME MODE WANT(race|none) [racewatch options]: forker -a MODE
 # waits for the attach, then forks / vforks / execs.
-attach_forker() {
-	local t=lifecycle/$B/attach-$1 mode=$2 want=$3
-	shift 3
+# One attach; sets why (empty when it passed) and no_race (1 when the only
+# fault was a missing report, which sampling may cause).
+forker_once() {
+	local mode=$1 want=$2
+	shift 2
+	why='' no_race=0
 	if ! start_target "$TMP/f" "$FK" -a "$mode"; then
-		fail "$t" "forker did not start: $(oneline "$TMP/f.err")"
+		why="forker did not start: $(oneline "$TMP/f.err")"
 		return
 	fi
 	attach_bg "$TMP/a" --stats "$@" -w child_hot "$TPID"
 	if ! wait_rc "$TMP/f" 60; then
-		fail "$t" "forker did not end: $(describe "$TPID")"
+		why="forker did not end: $(describe "$TPID")"
 	elif [ "$RC" != 0 ] || ! grep -qx 'race: done' "$TMP/f.out"; then
-		fail "$t" "forker $(why_rc "$RC"): $(oneline "$TMP/f.out" 4) $(oneline "$TMP/f.err")"
+		why="forker $(why_rc "$RC"): $(oneline "$TMP/f.out" 4) $(oneline "$TMP/f.err")"
 	elif ! wait_rc "$TMP/a" 10; then
-		fail "$t" "racewatch still running 10 s after its target exited"
+		why="racewatch still running 10 s after its target exited"
 		kill -9 "$RWPID" 2>/dev/null
 	elif [ "$want" = race ] && { [ "$RC" != 66 ] || ! has_fork_race "$TMP/a"; }; then
-		fail "$t" "no child_hot race: racewatch $(why_rc "$RC"); stderr: $(oneline "$TMP/a.err")"
+		why="no child_hot race: racewatch $(why_rc "$RC"); stderr: $(oneline "$TMP/a.err")" no_race=1
 	elif [ "$want" = none ] && { [ "$RC" != 0 ] || grep -q '^BUG: racewatch' "$TMP/a.err"; }; then
-		fail "$t" "racewatch $(why_rc "$RC"), want 0 and no report; stderr: $(oneline "$TMP/a.err")"
+		why="racewatch $(why_rc "$RC"), want 0 and no report; stderr: $(oneline "$TMP/a.err")"
 	elif [ "$mode" != exec ] && [ "$want" = race ] && ! grep -qx 'race: traced' "$TMP/f.out"; then
-		fail "$t" "the child was not traced: $(oneline "$TMP/f.out" 4)"
+		why="the child was not traced: $(oneline "$TMP/f.out" 4)"
 	elif [ "$want" = none ] && ! grep -qx 'race: untraced' "$TMP/f.out"; then
-		fail "$t" "the child was traced: $(oneline "$TMP/f.out" 4)"
+		why="the child was traced: $(oneline "$TMP/f.out" 4)"
 	elif [ "$mode" = exec ] && [ "$(stat_of "$TMP/a.err" execs)" -lt 1 ] 2>/dev/null; then
-		fail "$t" "--stats execs=$(stat_of "$TMP/a.err" execs)"
-	else
-		pass "$t"
+		why="--stats execs=$(stat_of "$TMP/a.err" execs)"
 	fi
+}
+
+# A race is sampled: up to FORK_TRIES attaches, retried only when the sole
+# fault was a missing report; every other fault fails at once.
+attach_forker() {
+	local t=lifecycle/$B/attach-$1 mode=$2 want=$3 try
+	shift 3
+	for try in $(seq 1 "${FORK_TRIES:-3}"); do
+		forker_once "$mode" "$want" "$@"
+		[ "$no_race" = 1 ] || break
+	done
+	if [ -z "$why" ]; then pass "$t"; else fail "$t" "$why"; fi
 }
 
 attach_forker fork-follow fork race --follow-fork
