@@ -287,9 +287,9 @@ else
 	skip "attach: the JSON header names the process" "no ptrace here"
 fi
 
-# ---- 4: a live race names the declaration (needs delivered traps) ------------------------
+# ---- 4: a live race names the declaration (default backend: any that delivers) ----------
 
-if [ "$HAVE_PERF" = 1 ]; then
+if [ "$HAVE_PERF" = 1 ] || [ "$HAVE_DR" = 1 ] || [ "$HAVE_CODE" = 1 ]; then
 	DLINE=$(grep -n '^[a-z].* foo\b' samples/basic/race_rw.c | head -n 1 | cut -d: -f1)
 	got_decl() {
 		trace "$TMP/live" run --stats -w foo -o "$TMP/live.jsonl" -- "$BIN" 2000
@@ -303,6 +303,6 @@ if [ "$HAVE_PERF" = 1 ]; then
 			"no such report within ${RACE_SECS:-20}s (last run: traps $(stat_of "$TMP/live.err" traps), races $(stat_of "$TMP/live.err" races))"
 	fi
 else
-	skip "live: a race names where the variable is declared" "no delivered data breakpoints here: $(printf '%s' "$PROBE_OUT" | tr '\n' ' ')"
+	skip "live: a race names where the variable is declared" "no mechanism delivers here: $(why_not perf); $(why_not code)"
 fi
 exit 0
