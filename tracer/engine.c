@@ -369,25 +369,18 @@ static void on_dynlink(struct thread *t)
 static void on_signal(struct thread *t, int sig)
 {
 	struct access acc;
-	int unit = -1;
+	int unit = -1, verdict;
 
 	if (sig == SIGTRAP && t->proc->dl_brk && dynlink_hit(t)) {
 		on_dynlink(t);
 		return;
 	}
-	/* Sampling: a window's watchpoint in another thread (window_hw.h). */
-	switch (sig == ARM_PERF_SIGNAL && winhw_used() ? winhw_on_stop(t, sig, &acc) : ARM_FOREIGN) {
-	case ARM_ACCESS:
-		ctr_inc(CTR_TRAPS);
-		on_access(t, &acc, -1);
-		return;
-	case ARM_CONSUMED:
-		thread_resume(t, 0);
-		return;
-	default:
-		break;
-	}
-	switch (E.arm->on_stop(t, sig, &acc, &unit)) {
+	/* Sampling: a window's watchpoint in another thread (window_hw.h);
+	 * else the backend's own trap.  unit stays -1 for a window's. */
+	verdict = sig == ARM_PERF_SIGNAL && winhw_used() ? winhw_on_stop(t, sig, &acc) : ARM_FOREIGN;
+	if (verdict == ARM_FOREIGN)
+		verdict = E.arm->on_stop(t, sig, &acc, &unit);
+	switch (verdict) {
 	case ARM_ACCESS:
 		ctr_inc(CTR_TRAPS);
 		on_access(t, &acc, unit);

@@ -66,32 +66,9 @@ int winhw_used(void)
  * signalled to that thread as SIGURG.  The fd, or -1 with errno set. */
 static int open_event(pid_t tid, const struct hwbp_slot *s)
 {
-	struct perf_event_attr a;
-	struct f_owner_ex owner = { F_OWNER_TID, tid };
-	int fd, e;
+	int fd = arm_perf_open(tid, s);
 
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = s->kind == HWBP_WRITE ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
-	a.bp_addr = rw_hw_silent() ? HW_SILENT_ADDR : s->addr;
-	a.bp_len = s->len;
-	a.sample_period = 1;
-	a.wakeup_events = 1;
-	a.remove_on_exec = 1;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fcntl(fd, F_SETOWN_EX, &owner) < 0 || fcntl(fd, F_SETSIG, ARM_PERF_SIGNAL) < 0 ||
-	    fcntl(fd, F_SETFL, O_ASYNC) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return fd < 0 ? -1 : fd;
 }
 
 int winhw_pieces(uint64_t addr, unsigned size, int write, struct hwbp_slot out[HWBP_SLOTS])

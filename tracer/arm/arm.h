@@ -83,6 +83,11 @@ int arm_slot_on_stop(const struct arm_backend *b, struct thread *t, int sig,
 
 extern const struct arm_backend arm_perf;
 
+/* perf: open a breakpoint event on slot s's bytes in thread tid, its hits
+ * signalled to that thread as ARM_PERF_SIGNAL.  The fd; -1 when the event
+ * could not be opened, -2 when its signal could not be routed (errno set). */
+int arm_perf_open(pid_t tid, const struct hwbp_slot *s);
+
 /* perf only: switch t's event for slot on or off, the thread running on. */
 void arm_perf_toggle(struct thread *t, int slot, int on);
 extern const struct arm_backend arm_ptrace;

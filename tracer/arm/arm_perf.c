@@ -47,11 +47,11 @@ static void perf_close_all(struct thread *t)
 	t->flags &= ~TF_ARMED;
 }
 
-static int perf_open_slot(struct thread *t, int slot, char *err, size_t errlen)
+int arm_perf_open(pid_t tid, const struct hwbp_slot *s)
 {
-	const struct hwbp_slot *s = &t->proc->slots[slot];
 	struct perf_event_attr a;
-	int fd;
+	struct f_owner_ex owner = { F_OWNER_TID, tid };
+	int fd, e;
 
 	memset(&a, 0, sizeof(a));
 	a.type = PERF_TYPE_BREAKPOINT;
@@ -65,19 +65,28 @@ static int perf_open_slot(struct thread *t, int slot, char *err, size_t errlen)
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
 
-	fd = (int)syscall(SYS_perf_event_open, &a, t->tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd >= 0) {
-		struct f_owner_ex owner = { F_OWNER_TID, t->tid };
+	fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETOWN_EX, &owner) < 0 || fcntl(fd, F_SETSIG, ARM_PERF_SIGNAL) < 0 ||
+	    fcntl(fd, F_SETFL, O_ASYNC) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -2;
+	}
+	return fd;
+}
 
-		if (fcntl(fd, F_SETOWN_EX, &owner) < 0 || fcntl(fd, F_SETSIG, ARM_PERF_SIGNAL) < 0 ||
-		    fcntl(fd, F_SETFL, O_ASYNC) < 0) {
-			int e = errno;
+static int perf_open_slot(struct thread *t, int slot, char *err, size_t errlen)
+{
+	const struct hwbp_slot *s = &t->proc->slots[slot];
+	int fd = arm_perf_open(t->tid, s);
 
-			close(fd);
-			snprintf(err, errlen, "cannot route breakpoint signals to thread %d: %s",
-				 t->tid, strerror(e));
-			return -1;
-		}
+	if (fd == -2) {
+		snprintf(err, errlen, "cannot route breakpoint signals to thread %d: %s",
+			 t->tid, strerror(errno));
+		return -1;
 	}
 	if (fd < 0 && errno == ESRCH) {
 		/* The thread exited between its stop and now: nothing to arm. */

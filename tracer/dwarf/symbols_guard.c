@@ -323,6 +323,31 @@ static void child_delta(struct region_hdr *h, struct symtab *st, symi_stage_fn *
 /* ---- the parent -------------------------------------------------------- */
 
 /*
+ * Record h's first keep bytes as one of st's regions (sym_close() unmaps
+ * them) and give back the rest.  Shared memory outlives munmap() while a
+ * part stays mapped, so the pages mapped ahead are removed first.  With no
+ * room to record it, the region stays mapped (up to h->used) until exit.
+ */
+static void keep_region(struct symtab *st, struct region_hdr *h, size_t keep)
+{
+	struct symi_region *rg = symi_push((void **)&st->regions, &st->capregions,
+					   st->nregions, sizeof(*rg));
+
+	if (rg) {
+		rg->p = h;
+		rg->len = keep;
+		st->nregions++;
+	} else {
+		st->oom = 1;
+		keep = (h->used + 4095) & ~(size_t)4095;
+	}
+	if (h->len > keep) {
+		madvise((char *)h + keep, h->len - keep, MADV_REMOVE);
+		munmap((char *)h + keep, h->len - keep);
+	}
+}
+
+/*
  * Take a lazy step's result: append the child's tails to this process's
  * vectors (the elements before them are this process's own), put its
  * strings in the set, take its arena (the new blocks in the region, linked
@@ -330,7 +355,6 @@ static void child_delta(struct region_hdr *h, struct symtab *st, symi_stage_fn *
  */
 static int adopt_delta(struct symtab *st, struct region_hdr *h)
 {
-	struct symi_region *rg;
 	size_t keep = (h->arena_end + 4095) & ~(size_t)4095;
 	int r = h->r;
 
@@ -358,19 +382,7 @@ static int adopt_delta(struct symtab *st, struct region_hdr *h)
 	st->oom |= h->st.oom;
 	symi_finish_lines(st);
 	symi_sort_tops(st);
-	rg = symi_push((void **)&st->regions, &st->capregions, st->nregions, sizeof(*rg));
-	if (rg) {
-		rg->p = h;
-		rg->len = keep;
-		st->nregions++;
-	} else {
-		st->oom = 1;
-		keep = (h->used + 4095) & ~(size_t)4095;	/* stays mapped */
-	}
-	if (h->len > keep) {
-		madvise((char *)h + keep, h->len - keep, MADV_REMOVE);
-		munmap((char *)h + keep, h->len - keep);
-	}
+	keep_region(st, h, keep);
 	return r;
 }
 
@@ -384,8 +396,6 @@ static int adopt(struct symtab *st, struct symi_objs *objs, struct region_hdr *h
 {
 	struct symtab old = *st;
 	struct symi_objs oldobjs = *objs;
-	struct symi_region *rg;
-	size_t keep;
 
 	*st = h->st;
 	*objs = h->objs;
@@ -394,15 +404,7 @@ static int adopt(struct symtab *st, struct symi_objs *objs, struct region_hdr *h
 	if (h->st.debug_path && !st->debug_path)
 		st->oom = 1;
 	free(old.debug_path);
-	keep = (h->used + 4095) & ~(size_t)4095;
-	rg = symi_push((void **)&st->regions, &st->capregions, st->nregions, sizeof(*rg));
-	if (rg) {
-		rg->p = h;
-		rg->len = keep;
-		st->nregions++;
-	} else {
-		st->oom = 1;	/* the region stays mapped until exit */
-	}
+	keep_region(st, h, (h->used + 4095) & ~(size_t)4095);
 	st->capsegs = st->nsegs;
 	st->capfns = st->nfns;
 	st->capvars = st->nvars;
@@ -422,15 +424,7 @@ static int adopt(struct symtab *st, struct symi_objs *objs, struct region_hdr *h
 	free(old.ranges);
 	free(old.tops);
 	free(oldobjs.v);
-	/* Shared memory outlives munmap() while a part stays mapped: give
-	 * back the pages mapped ahead (and a lazy symtab's vectors) first. */
-	int r = h->r;
-
-	if (h->len > keep) {
-		madvise((char *)h + keep, h->len - keep, MADV_REMOVE);
-		munmap((char *)h + keep, h->len - keep);
-	}
-	return r;
+	return h->r;
 }
 
 /* A shared mapping big enough for any index: address space, not memory
